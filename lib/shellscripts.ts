@@ -1,0 +1,34 @@
+// Scripts shared by every Host implementation: become through sudo, atomic put, get.
+import { Become, PutOptions } from './host.js';
+import { q } from './quote.js';
+
+/** Runs a script as another user through sudo; nothing to do when we already are that user. */
+export function wrapBecome(script: string, loginUser: string, become?: Become): string {
+  if (!become || become.user === loginUser) return script;
+  const cmd = `sudo -H -u ${q(become.user)} -- sh -c ${q(script)}`;
+  if (become.password === undefined) return `sudo -n true 2>/dev/null || { echo "sudo needs a password for ${loginUser}: set ansible_become_password" >&2; exit 97; }\n${cmd.replace(/^sudo /, 'sudo -n ')}`;
+  // printf is a shell builtin: the password never appears in a process list.
+  return `printf '%s\\n' ${q(become.password)} | ${cmd.replace(/^sudo /, "sudo -S -p '' ")}`;
+}
+
+export function putScript(path: string, bytes: Buffer | string, opts: PutOptions): string {
+  const b64 = Buffer.from(bytes).toString('base64').replace(/(.{76})/g, '$1\n');
+  const owner = opts.owner ? (opts.group ? `${opts.owner}:${opts.group}` : opts.owner) : opts.group ? `:${opts.group}` : '';
+  return [
+    'set -e',
+    `dest=${q(path)}`,
+    'tmp=$(mktemp "$(dirname "$dest")/.rmqplay.XXXXXX")',
+    'trap \'rm -f "$tmp"\' EXIT',
+    `base64 -d > "$tmp" <<'__RMQPLAY_EOF__'`,
+    b64,
+    '__RMQPLAY_EOF__',
+    opts.mode ? `chmod ${q(opts.mode)} "$tmp"` : 'if [ -e "$dest" ]; then chmod --reference="$dest" "$tmp"; else chmod 0644 "$tmp"; fi',
+    owner ? `chown ${q(owner)} "$tmp"` : 'if [ -e "$dest" ]; then chown --reference="$dest" "$tmp"; fi',
+    'mv -f "$tmp" "$dest"',
+    'trap - EXIT',
+  ].join('\n');
+}
+
+export function getScript(path: string): string {
+  return `if [ -f ${q(path)} ]; then base64 < ${q(path)}; else exit 3; fi`;
+}
