@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// The command line. The only place that exits: typed errors become Ansible's exit codes
+// (0 ok, 1 error, 2 a task failed, 3 a host unreachable, 4 bad input, 5 bad options).
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConnectError, LabError, OptionsError, PlaybookError, PlaybookErrors } from './errors.js';
+import { loadInventories } from './inventory.js';
+import { checkVariables, loadPlaybook } from './playbook.js';
+import { Reporter } from './report.js';
+import { Runner } from './runner.js';
+import { collectSecrets, redact } from './secrets.js';
+import { loadYamlFile } from './yaml.js';
+import { labMain } from './lab/cli.js';
+
+export const USAGE = `Usage: rmqplay PLAYBOOK [-i INVENTORY]... [--check] [--diff] [--limit PATTERN]
+               [--tags T] [--skip-tags T] [-e KEY=VALUE | -e @FILE]... [--forks N] [--json]
+               [--force-handlers]
+       rmqplay lab up [--nodes N] [--subnet 10.77.0.0/24] [--cache DIR]
+       rmqplay lab down | status | kill NODE | cut NODE | heal NODE | start NODE
+
+Runs an Ansible-style YAML playbook over SSH. Nothing is sent to any host before the
+playbook, its imports, templates, variables and the inventory have been validated.
+
+  -i, --inventory X   an inventory path, or a name: inventory/X.yml, .yaml, .ini or inventory/X/
+  -C, --check         dry run: report what would change, change nothing
+  -D, --diff          show unified diffs of files that change (or would)
+  -l, --limit P       only hosts matching the pattern P (a:b, a:!b, a:&b, globs)
+  -t, --tags T        only tasks tagged T (comma separated)
+      --skip-tags T   skip tasks tagged T
+  -e, --extra-vars    KEY=VALUE, or @FILE (YAML/JSON); highest precedence
+  -f, --forks N       hosts worked on at once (default 50)
+      --json          NDJSON events on stdout instead of text
+      --force-handlers  run notified handlers even on hosts that failed
+
+Exit codes: 0 ok, 1 error, 2 a task failed, 3 a host was unreachable, 4 bad input, 5 bad options.
+`;
+
+export interface CliOptions {
+  playbook: string; inventories: string[]; check: boolean; diff: boolean; limit?: string;
+  tags: string[]; skipTags: string[]; extraVars: Record<string, unknown>; forks: number; json: boolean; forceHandlers: boolean;
+}
+
+export function parseArgs(argv: string[]): CliOptions {
+  const o: CliOptions = { playbook: '', inventories: [], check: false, diff: false, tags: [], skipTags: [], extraVars: {}, forks: 50, json: false, forceHandlers: false };
+  const need = (i: number, flag: string) => { if (i >= argv.length) throw new OptionsError(`${flag} needs a value`); return argv[i]; };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const val = () => inline ?? need(++i, flag);
+    switch (flag) {
+      case '-i': case '--inventory': o.inventories.push(val()); break;
+      case '-C': case '--check': o.check = true; break;
+      case '-D': case '--diff': o.diff = true; break;
+      case '-l': case '--limit': o.limit = val(); break;
+      case '-t': case '--tags': o.tags.push(...val().split(',')); break;
+      case '--skip-tags': o.skipTags.push(...val().split(',')); break;
+      case '-e': case '--extra-vars': Object.assign(o.extraVars, extraVar(val())); break;
+      case '-f': case '--forks': { const n = Number(val()); if (!Number.isInteger(n) || n < 1) throw new OptionsError('--forks needs a whole number of at least 1'); o.forks = n; break; }
+      case '--json': o.json = true; break;
+      case '--force-handlers': o.forceHandlers = true; break;
+      default:
+        if (a.startsWith('-')) throw new OptionsError(`unknown option ${a}; see rmqplay --help`);
+        if (o.playbook) throw new OptionsError(`one playbook at a time: got ${o.playbook} and ${a}`);
+        o.playbook = a;
+    }
+  }
+  if (!o.playbook) throw new OptionsError('which playbook? rmqplay PLAYBOOK -i INVENTORY (see --help)');
+  return o;
+}
+
+function extraVar(v: string): Record<string, unknown> {
+  if (v.startsWith('@')) {
+    const data = loadYamlFile(resolve(v.slice(1)));
+    if (!data || typeof data !== 'object' || Array.isArray(data)) throw new OptionsError(`-e ${v}: the file must hold a mapping of names to values`);
+    return data as Record<string, unknown>;
+  }
+  if (v.trim().startsWith('{')) { try { return JSON.parse(v); } catch { throw new OptionsError(`-e ${v}: not valid JSON`); } }
+  const out: Record<string, unknown> = {};
+  for (const m of v.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S+)/g)) out[m[1]] = m[2].replace(/^(["'])(.*)\1$/, '$2');
+  if (!Object.keys(out).length) throw new OptionsError(`-e ${v}: expected KEY=VALUE or @FILE`);
+  return out;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') { process.stdout.write(USAGE); return argv.length ? 0 : 5; }
+  if (argv[0] === '--version') { process.stdout.write(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version + '\n'); return 0; }
+  if (argv[0] === 'lab') return labMain(argv.slice(1));
+  let opts: CliOptions;
+  try { opts = parseArgs(argv); } catch (e) {
+    if (e instanceof OptionsError || e instanceof PlaybookError) { process.stderr.write(`ERROR: ${e.message}\n`); return 5; }
+    throw e;
+  }
+  const report = new Reporter(opts.json, opts.diff, opts.check);
+  try {
+    collectSecrets(opts.extraVars);
+    const inv = loadInventories(opts.inventories.length ? opts.inventories : ['inventory'], process.cwd());
+    const pb = loadPlaybook(opts.playbook);
+    const names = new Set<string>();
+    for (const h of inv.hosts.keys()) for (const k of Object.keys(inv.hostVars(h))) names.add(k);
+    const errs = pb.plays.flatMap((p) => checkVariables(pb, p, names, opts.extraVars));
+    if (errs.length) throw new PlaybookErrors(errs);
+    const runner = new Runner(pb, inv, { ...opts }, report);
+    return await runner.run();
+  } catch (e) {
+    if (e instanceof PlaybookErrors || e instanceof PlaybookError) {
+      for (const pe of e instanceof PlaybookErrors ? e.errors : [e]) report.error(pe.where.file, pe.where.line, pe.where.column, pe.reason);
+      if (!opts.json) process.stderr.write('Nothing was run on any host. Fix the input above and run again.\n');
+      return 4;
+    }
+    if (e instanceof ConnectError) { process.stderr.write(redact(`ERROR: ${e.message}\n`)); return 3; }
+    process.stderr.write(redact(`ERROR: ${(e as Error).stack ?? e}\n`));
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
+  process.stderr.write(redact(`ERROR: ${e instanceof LabError ? e.message : (e as Error).stack}\n`));
+  process.exitCode = 1;
+});
