@@ -91,10 +91,14 @@ export class Reporter {
 
   message(text: string): void { if (!this.json) this.line(text); }
 
+  private sorted(): [string, Recap][] {
+    return [...this.recap].sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }));
+  }
+
   finish(): void {
     if (this.json) {
       const hosts: Record<string, Record<string, number>> = {};
-      for (const [h, r] of this.recap) {
+      for (const [h, r] of this.sorted()) {
         hosts[h] = { ok: r.ok, changed: r.changed, failed: r.failed, skipped: r.skipped, unreachable: r.unreachable, rescued: r.rescued, ignored: r.ignored };
         if (this.check) hosts[h].unknown = r.unknown;
       }
@@ -102,7 +106,7 @@ export class Reporter {
       return;
     }
     this.line(`\nPLAY RECAP ${'*'.repeat(60)}`);
-    for (const [h, r] of this.recap) {
+    for (const [h, r] of this.sorted()) {
       const cols = [`ok=${r.ok}`, color(r.changed ? '33' : '0', `changed=${r.changed}`), ...(this.check ? [color(r.unknown ? '35' : '0', `unknown=${r.unknown}`)] : []), color(r.unreachable ? '31' : '0', `unreachable=${r.unreachable}`), color(r.failed ? '31' : '0', `failed=${r.failed}`), `skipped=${r.skipped}`, `rescued=${r.rescued}`, `ignored=${r.ignored}`];
       this.line(`${h.padEnd(24)} : ${cols.map((c) => c.padEnd(12)).join(' ')}`);
     }
