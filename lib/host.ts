@@ -22,7 +22,7 @@ export type Effect =
   | { kind: 'file'; path: string; state: 'absent' }
   | { kind: 'file'; path: string; state: 'attrs'; mode?: string; owner?: string; group?: string }
   | { kind: 'package'; name: string; state: 'present' | 'absent' }
-  | { kind: 'service'; name: string; active?: boolean; enabled?: boolean }
+  | { kind: 'service'; name: string; active?: boolean; enabled?: boolean; fromStopped?: boolean }
   | { kind: 'other'; what: string };
 
 export interface Change {

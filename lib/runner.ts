@@ -205,9 +205,12 @@ export class Runner {
     const s = this.state(host);
     const role = t.role;
     const magic = this.magic(host);
+    // As in Ansible, the play's roles' defaults and vars are visible to the whole play.
+    const roleDefaults = Object.assign({}, ...this.play.roles.map((r) => r.defaults), role?.defaults ?? {});
+    const roleVars = Object.assign({}, ...this.play.roles.map((r) => r.vars), role?.vars ?? {});
     return {
-      ...(role?.defaults ?? {}), ...this.inv.hostVars(host), ...this.play.vars, ...this.play.varsFiles,
-      ...(role?.vars ?? {}), ...t.vars, ...s.facts, ...(role?.params ?? {}), ...this.opts.extraVars, ...magic, ...extra,
+      ...roleDefaults, ...this.inv.hostVars(host), ...this.play.vars, ...this.play.varsFiles,
+      ...roleVars, ...t.vars, ...s.facts, ...(role?.params ?? {}), ...this.opts.extraVars, ...magic, ...extra,
     };
   }
 
@@ -391,6 +394,7 @@ export class Runner {
         if (again.length) throw new TaskError(`not idempotent: after applying, the task still wants to: ${again.map((c) => c.action).join('; ')}`);
       }
     }
+    if (type.verify) result = { ...result, ...(await type.verify(ctx, args, state)) };
     const evalVars = { ...ctx.vars, ...(t.register ? { [t.register]: result } : {}), ...result };
     let changed = changes.length > 0;
     if (t.changedWhen) changed = t.changedWhen.every((c) => evalExpr(c, evalVars));

@@ -32,6 +32,9 @@ export interface TaskType<A extends Args = Args, S = unknown> {
   apply(ctx: TaskCtx, changes: Change[], args: A): Promise<Record<string, unknown> | void>;
   /** Result fields when nothing changes (registered), e.g. a command's output is not known. */
   result?(args: A, state: S): Record<string, unknown>;
+  /** A proof run in a real run only, after apply (amqp_verify publishes and consumes): its
+   *  result is registered, a failure fails the task, and it is never reported as a change. */
+  verify?(ctx: TaskCtx, args: A, state: S): Promise<Record<string, unknown>>;
   /** Variables this task defines for later tasks (set_fact). */
   facts?(args: A): Record<string, unknown>;
   /** Extra static checks of arguments before any connection (templates exist, ...). */

@@ -14,8 +14,10 @@ hb.registerHelper('lookup_var', (obj: Record<string, unknown>, key: string, fiel
   const v = obj?.[key] as Record<string, unknown> | undefined;
   return typeof field === 'string' ? v?.[field] : v;
 });
+hb.registerHelper('first', (v: unknown) => (Array.isArray(v) ? v[0] : undefined));
+hb.registerHelper('length', (v: unknown) => (Array.isArray(v) || typeof v === 'string' ? v.length : v && typeof v === 'object' ? Object.keys(v).length : 0));
 hb.registerHelper('short', (v: unknown) => String(v ?? '').split('.')[0]);
-const HELPERS = new Set(['default', 'join', 'json', 'eq', 'ne', 'lookup_var', 'short', 'if', 'unless', 'each', 'with', 'lookup', 'log']);
+const HELPERS = new Set(['first', 'length', 'default', 'join', 'json', 'eq', 'ne', 'lookup_var', 'short', 'if', 'unless', 'each', 'with', 'lookup', 'log']);
 
 /** Jinja-style x['y'] and x["y"] become Handlebars' x.[y]. */
 function normalize(text: string): string {
@@ -40,15 +42,19 @@ export function checkSyntax(text: string): void {
 
 const SINGLE = /^\s*\{\{\s*([A-Za-z_][\w]*(?:\.(?:\[[^\]]+\]|[A-Za-z_][\w-]*|\d+))*)\s*\}\}\s*$/;
 
-export function renderString(text: string, vars: Record<string, unknown>): unknown {
+/** Renders a playbook string. Variables whose values hold templates themselves are rendered
+ *  in turn (as Ansible does), up to a small depth to stop loops. */
+export function renderString(text: string, vars: Record<string, unknown>, depth = 0): unknown {
   if (!text.includes('{{')) return text;
+  if (depth > 8) throw new Error(`variables refer to each other in a loop: ${text}`);
   const single = SINGLE.exec(normalize(text));
   if (single) {
     const v = lookupPath(vars, single[1]);
     if (v === undefined) throw new Error(`"${single[1]}" is not defined`);
-    return v;
+    return typeof v === 'string' || (v && typeof v === 'object') ? renderDeep(v, vars, depth + 1) : v;
   }
-  return compiled(text)(vars, { allowProtoPropertiesByDefault: false });
+  const out = compiled(text)(vars, { allowProtoPropertiesByDefault: false });
+  return out.includes('{{') && out !== text ? renderString(out, vars, depth + 1) : out;
 }
 
 export function renderTemplate(text: string, vars: Record<string, unknown>): string {
@@ -66,12 +72,12 @@ function lookupPath(vars: Record<string, unknown>, path: string): unknown {
 }
 
 /** Deep render: strings through renderString, objects and arrays item by item. */
-export function renderDeep(value: unknown, vars: Record<string, unknown>): unknown {
-  if (typeof value === 'string') return renderString(value, vars);
-  if (Array.isArray(value)) return value.map((v) => renderDeep(v, vars));
+export function renderDeep(value: unknown, vars: Record<string, unknown>, depth = 0): unknown {
+  if (typeof value === 'string') return renderString(value, vars, depth);
+  if (Array.isArray(value)) return value.map((v) => renderDeep(v, vars, depth));
   if (value && typeof value === 'object') {
     const o: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) o[k] = renderDeep(v, vars);
+    for (const [k, v] of Object.entries(value)) o[k] = renderDeep(v, vars, depth);
     return o;
   }
   return value;
@@ -115,4 +121,14 @@ export function templateVars(text: string): string[] {
   };
   visit(ast);
   return [...out];
+}
+
+/** Variables with their own templates rendered, for template files (as Ansible's lazy vars). */
+export function resolveVars(vars: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...vars };
+  for (const [k, v] of Object.entries(vars)) {
+    if (k === 'hostvars' || k === 'groups') continue;
+    if (JSON.stringify(v ?? null).includes('{{')) out[k] = renderDeep(v, vars);
+  }
+  return out;
 }

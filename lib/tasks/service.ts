@@ -36,11 +36,11 @@ function makeService(name: string): TaskType<ServiceArgs, ServiceState> {
     },
     plan(a, s) {
       const out: Change[] = [];
-      const svc = (x: { active?: boolean; enabled?: boolean }) => [{ kind: 'service' as const, name: a.name, ...x }];
+      const svc = (x: { active?: boolean; enabled?: boolean; fromStopped?: boolean }) => [{ kind: 'service' as const, name: a.name, ...x }];
       if (a.daemon_reload) out.push({ action: 'systemctl daemon-reload', effects: [{ kind: 'other', what: 'daemon-reload' }], data: 'systemctl daemon-reload', always: true });
       if (a.enabled === true && !s.enabled) out.push({ action: `enable ${a.name}`, effects: svc({ enabled: true }), data: `systemctl enable ${q(a.name)}` });
       if (a.enabled === false && s.enabled) out.push({ action: `disable ${a.name}`, effects: svc({ enabled: false }), data: `systemctl disable ${q(a.name)}` });
-      if (a.state === 'started' && !s.active) out.push({ action: `start ${a.name}`, effects: svc({ active: true }), data: `systemctl start ${q(a.name)}` });
+      if (a.state === 'started' && !s.active) out.push({ action: `start ${a.name}`, effects: svc({ active: true, fromStopped: true }), data: `systemctl start ${q(a.name)}` });
       if (a.state === 'stopped' && s.active) out.push({ action: `stop ${a.name}`, effects: svc({ active: false }), data: `systemctl stop ${q(a.name)}` });
       if (a.state === 'restarted') out.push({ action: `restart ${a.name}`, effects: svc({ active: true }), data: `systemctl restart ${q(a.name)}`, always: true });
       if (a.state === 'reloaded') out.push({ action: `reload ${a.name}`, effects: svc({ active: true }), data: `systemctl reload-or-restart ${q(a.name)}`, always: true });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { TaskError } from '../errors.js';
-import { checkSyntax, renderTemplate } from '../template.js';
+import { checkSyntax, renderTemplate, resolveVars } from '../template.js';
 import { TaskType } from '../task.js';
 import { applyWrite, checkWrite, planWrite, WriteArgs, writeSchemaProps, WriteState } from './_write.js';
 
@@ -23,7 +23,7 @@ export const template: TaskType<TemplateArgs, WriteState & { content: string }> 
   async check(ctx, args) {
     const file = ctx.findFile('templates', args.src);
     let content: string;
-    try { content = renderTemplate(readFileSync(file, 'utf8'), ctx.vars); } catch (e) {
+    try { content = renderTemplate(readFileSync(file, 'utf8'), resolveVars(ctx.vars)); } catch (e) {
       throw new TaskError(`template ${file}: ${(e as Error).message.split('\n')[0]}`);
     }
     return { ...(await checkWrite(ctx, args.dest, true)), content };

@@ -1,0 +1,54 @@
+// Restarts rabbitmq-server when its configuration is newer than the running node (so a
+// handler notified on a fresh install, where the package started the node with the final
+// files, does nothing). A node that does not boot with its new config gets the previous
+// config back (DEST.rmqplay-prev), is started with it, and the task fails with the node's own message.
+import { TaskError, UnknownState } from '../errors.js';
+import { q } from '../quote.js';
+import { TaskType } from '../task.js';
+import { PKG } from './_rabbitmq.js';
+
+interface RestartArgs { config_files?: string[]; config?: string; force?: boolean }
+interface RestartState { active: boolean; since: number; newest: number; newestFile: string; pendingFile?: string }
+
+const FILES = ['/etc/rabbitmq/rabbitmq.conf', '/etc/rabbitmq/rabbitmq-env.conf', '/etc/rabbitmq/enabled_plugins', '/etc/rabbitmq/advanced.config', '/var/lib/rabbitmq/.erlang.cookie'];
+
+export const rabbitmq_restart: TaskType<RestartArgs, RestartState> = {
+  name: 'rabbitmq_restart',
+  schema: {
+    type: 'object',
+    properties: { config_files: { type: 'array', items: { type: 'string' } }, config: { type: 'string' }, force: { type: 'boolean' } },
+    additionalProperties: false,
+  },
+  async check(ctx, a) {
+    const files = a.config_files ?? FILES;
+    const r = await ctx.host.run(`systemctl is-active ${PKG} || true
+date -d "$(systemctl show -p ActiveEnterTimestamp --value ${PKG})" +%s 2>/dev/null || echo 0
+for f in ${files.map(q).join(' ')}; do [ -e "$f" ] && printf '%s %s\\n' "$(stat -c %Y "$f")" "$f"; done; true`, { become: ctx.become });
+    const [active, since, ...rest] = r.stdout.trim().split('\n');
+    let newest = 0, newestFile = '';
+    for (const l of rest) { const [t, f] = l.split(' '); if (Number(t) > newest) { newest = Number(t); newestFile = f; } }
+    const st: RestartState = { active: active === 'active', since: Number(since) || 0, newest, newestFile };
+    // Check mode: the package's install scripts start the node with whatever files exist then.
+    const pkg = ctx.pending.package(PKG);
+    if (pkg) throw new UnknownState(`depends on ${ctx.pending.describe(pkg)}: the package starts the node itself, with the files laid down before it`);
+    // A node that an earlier task would start (it was stopped) starts with the new files: no restart.
+    if (ctx.pending.service(PKG)?.active) return { ...st, active: true, since: Infinity };
+    const pendFile = files.find((f) => ctx.pending.file(f));
+    if (pendFile) st.pendingFile = pendFile;
+    return st;
+  },
+  plan(a, s) {
+    const why = a.force ? 'asked to' : !s.active ? 'the node is not running' : s.pendingFile ? `${s.pendingFile} would change` : s.newest > s.since ? `${s.newestFile} changed after the node started` : '';
+    return why ? [{ action: `restart ${PKG} (${why})`, effects: [{ kind: 'service', name: PKG, active: true }], always: true }] : [];
+  },
+  async apply(ctx, _changes, a) {
+    const conf = a.config ?? '/etc/rabbitmq/rabbitmq.conf';
+    const r = await ctx.host.run(`systemctl restart ${PKG} && rabbitmqctl await_startup --timeout 120 >/dev/null`, { become: ctx.become, timeoutMs: 300_000 });
+    if (r.code === 0) return;
+    const journal = (await ctx.host.run(`journalctl -u ${PKG} -n 30 --no-pager 2>/dev/null | grep -iE 'error|fail|unknown|invalid|crash' | tail -n 6; tail -n 20 /var/log/rabbitmq/rabbit@$(hostname -s).log 2>/dev/null | grep -iE 'error|fail|unknown|invalid' | tail -n 4`, { become: ctx.become })).stdout.trim();
+    const prev = `${conf}.rmqplay-prev`;
+    const rb = await ctx.host.run(`[ -f ${q(prev)} ] || exit 4; cp ${q(conf)} ${q(conf + '.rmqplay-failed')}; cp -p ${q(prev)} ${q(conf)} && systemctl restart ${PKG} && rabbitmqctl await_startup --timeout 120 >/dev/null`, { become: ctx.become, timeoutMs: 300_000 });
+    const rolled = rb.code === 0 ? `the previous ${conf} was restored and the node runs with it (the failed one is kept as ${conf}.rmqplay-failed)` : rb.code === 4 ? 'there was no previous config to restore' : 'restoring the previous config did not bring it back either';
+    throw new TaskError(`rabbitmq-server did not start with its new configuration; ${rolled}. The node said:\n    ${(journal || r.stderr.trim() || r.stdout.trim()).split('\n').join('\n    ')}`);
+  },
+};
