@@ -370,12 +370,13 @@ export class Runner {
     let result: Record<string, unknown> = { changed: changes.length > 0, ...(type.result?.(args, state) ?? {}) };
     if (type.facts) Object.assign(s.facts, type.facts(args));
     if (check) {
-      if (changes.length) s.pending.record(t.name, changes);
+      // changed_when: false declares a read-only command: nothing pending, nothing to report.
       const literal = t.changedWhen && t.changedWhen.every((c) => typeof c === 'boolean' || /^(true|false)$/i.test(String(c)));
       if (t.changedWhen && changes.length) {
         if (!literal) throw new UnknownState('changed_when depends on the output of a command that check mode does not run');
         if (!evalExpr(t.changedWhen[0], {})) return { status: 'ok', result: { ...result, changed: false }, changes: [] };
       }
+      if (changes.length) s.pending.record(t.name, changes);
       return { status: changes.length ? 'changed' : 'ok', result, changes };
     }
     let failedWhenOverride = false;
