@@ -113,6 +113,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that went away (| head) is not an error of ours.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); throw e; });
+
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
   process.stderr.write(redact(`ERROR: ${e instanceof LabError ? e.message : (e as Error).stack}\n`));
   process.exitCode = 1;

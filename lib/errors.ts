@@ -7,6 +7,7 @@ export interface Where { file: string; line?: number; column?: number }
 export class PlaybookError extends Error {
   constructor(public where: Where, public reason: string) {
     super(`${formatWhere(where)}: ${reason}`);
+    this.where = { ...where, file: displayPath(where.file) };
   }
 }
 
@@ -48,6 +49,13 @@ export class SkipTask extends Error {}
 /** The lab failed: a step, root, a clash. */
 export class LabError extends Error {}
 
+/** file:line:column, the file relative to the working folder when it is inside it. */
 export function formatWhere(w: Where): string {
-  return w.line ? `${w.file}:${w.line}:${w.column ?? 1}` : w.file;
+  const f = displayPath(w.file);
+  return w.line ? `${f}:${w.line}:${w.column ?? 1}` : f;
+}
+
+export function displayPath(file: string): string {
+  const cwd = process.cwd() + '/';
+  return file.startsWith(cwd) ? file.slice(cwd.length) : file;
 }

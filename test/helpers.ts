@@ -1,0 +1,66 @@
+// Helpers for tests: run the built CLI, read its NDJSON events, run commands on lab hosts
+// with the system's own ssh (independent of rmqplay's SSH code).
+import { spawnSync, SpawnSyncReturns } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export const CLI = resolve('dist/lib/cli.js');
+
+export function rmqplay(args: string[], opts: { timeoutMs?: number; cwd?: string } = {}): SpawnSyncReturns<string> {
+  return spawnSync('node', [CLI, ...args], { cwd: opts.cwd, encoding: 'utf8', timeout: opts.timeoutMs ?? 20 * 60_000, maxBuffer: 256 * 1024 * 1024 });
+}
+
+export interface Ev { event: string; host?: string; task_id?: string; task?: string; status?: string; item?: unknown; reason?: string; msg?: string; hosts?: Record<string, Record<string, number>>; changes?: string[] }
+
+export function events(out: string): Ev[] {
+  return out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+}
+
+/** (host, task_id) pairs with a status, as "host task_id" strings, sorted. */
+export function pairs(evs: Ev[], statuses: string[]): string[] {
+  return [...new Set(evs.filter((e) => e.event === 'task' && statuses.includes(e.status!)).map((e) => `${e.host} ${e.task_id}`))].sort();
+}
+
+export function recap(evs: Ev[]): Record<string, Record<string, number>> {
+  return evs.find((e) => e.event === 'recap')?.hosts ?? {};
+}
+
+export interface LabHost { name: string; ip: string }
+export function labHosts(): LabHost[] {
+  const inv = readFileSync('inventory/lab.yml', 'utf8');
+  const out: LabHost[] = [];
+  for (const m of inv.matchAll(/^\s{8}(node\d+):\n\s+ansible_host: ([\d.]+)/gm)) out.push({ name: m[1], ip: m[2] });
+  return out;
+}
+
+const CACHE = process.env.RMQPLAY_LAB_CACHE ?? '/var/cache/rmqplay/lab';
+export function ssh(host: LabHost, script: string, timeoutMs = 120_000): SpawnSyncReturns<string> {
+  return spawnSync('ssh', ['-i', `${CACHE}/id_ed25519`, '-o', `UserKnownHostsFile=${CACHE}/known_hosts`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', `root@${host.ip}`, script], { encoding: 'utf8', timeout: timeoutMs });
+}
+
+/** A checksum of what a dry run must not touch. */
+export function fingerprint(hosts: LabHost[], paths: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of hosts) {
+    const r = ssh(h, `find ${paths.join(' ')} -xdev \\( -type f -o -type l -o -type d \\) -printf '%p %m %u %s %T@\\n' 2>/dev/null | sort | sha256sum; cat /var/lib/dpkg/status | sha256sum`);
+    out[h.name] = r.stdout.trim();
+  }
+  return out;
+}
+
+export function lab(args: string[]): SpawnSyncReturns<string> {
+  return rmqplay(['lab', ...args], { timeoutMs: 15 * 60_000 });
+}
+
+/** Fresh, empty lab hosts: down, then up. */
+export function freshLab(nodes = 3): LabHost[] {
+  const d = lab(['down']);
+  if (d.status !== 0) throw new Error(`lab down failed: ${d.stderr}`);
+  const u = lab(['up', '--nodes', String(nodes)]);
+  if (u.status !== 0) throw new Error(`lab up failed: ${u.stderr}`);
+  return labHosts();
+}
+
+export function labIsUp(n: number): boolean {
+  return existsSync('inventory/lab.yml') && labHosts().length === n && lab(['status']).status === 0;
+}
