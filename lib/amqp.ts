@@ -19,12 +19,12 @@ export async function declareQuorum(conn: ChannelModel, queue: string): Promise<
   await ch.close();
 }
 
-export interface PublishReport { sent: number; confirmed: number; nacked: number; returned: number; timedOut: number; latencies: number[]; seconds: number; digests: Map<string, string> }
+export interface PublishReport { sent: number; confirmed: number; nacked: number; returned: number; timedOut: number; latencies: number[]; seconds: number; digests: Map<string, string>; confirmedIds: string[] }
 
 /** Publishes N persistent, mandatory messages on a ConfirmChannel, a callback each, with a timeout. */
 export async function publishConfirmed(conn: ChannelModel, queue: string, n: number, timeoutMs = 30_000, startAt = 0): Promise<PublishReport> {
   const ch: ConfirmChannel = await conn.createConfirmChannel();
-  const rep: PublishReport = { sent: 0, confirmed: 0, nacked: 0, returned: 0, timedOut: 0, latencies: [], seconds: 0, digests: new Map() };
+  const rep: PublishReport = { sent: 0, confirmed: 0, nacked: 0, returned: 0, timedOut: 0, latencies: [], seconds: 0, digests: new Map(), confirmedIds: [] };
   const returned = new Set<string>();
   ch.on('return', (m: ConsumeMessage) => { returned.add(String(m.properties.messageId)); });
   let channelError: Error | undefined;
@@ -40,7 +40,7 @@ export async function publishConfirmed(conn: ChannelModel, queue: string, n: num
       const ok = ch.publish('', queue, body, { persistent: true, mandatory: true, messageId: id, contentType: 'application/octet-stream' }, (err: unknown) => {
         if (err) rep.nacked++;
         else if (returned.has(id)) rep.returned++;
-        else { rep.confirmed++; rep.latencies.push(Number(process.hrtime.bigint() - t0) / 1e6); }
+        else { rep.confirmed++; rep.confirmedIds.push(id); rep.latencies.push(Number(process.hrtime.bigint() - t0) / 1e6); }
         resolve();
       });
       void ok;

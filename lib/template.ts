@@ -14,10 +14,11 @@ hb.registerHelper('lookup_var', (obj: Record<string, unknown>, key: string, fiel
   const v = obj?.[key] as Record<string, unknown> | undefined;
   return typeof field === 'string' ? v?.[field] : v;
 });
+hb.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).flatMap((a) => (Array.isArray(a) ? a : a === undefined || a === null ? [] : [a])));
 hb.registerHelper('first', (v: unknown) => (Array.isArray(v) ? v[0] : undefined));
 hb.registerHelper('length', (v: unknown) => (Array.isArray(v) || typeof v === 'string' ? v.length : v && typeof v === 'object' ? Object.keys(v).length : 0));
 hb.registerHelper('short', (v: unknown) => String(v ?? '').split('.')[0]);
-const HELPERS = new Set(['first', 'length', 'default', 'join', 'json', 'eq', 'ne', 'lookup_var', 'short', 'if', 'unless', 'each', 'with', 'lookup', 'log']);
+const HELPERS = new Set(['__capture', 'concat', 'first', 'length', 'default', 'join', 'json', 'eq', 'ne', 'lookup_var', 'short', 'if', 'unless', 'each', 'with', 'lookup', 'log']);
 
 /** Jinja-style x['y'] and x["y"] become Handlebars' x.[y]. */
 function normalize(text: string): string {
@@ -40,7 +41,10 @@ export function checkSyntax(text: string): void {
   hb.parse(normalize(text));
 }
 
-const SINGLE = /^\s*\{\{\s*([A-Za-z_][\w]*(?:\.(?:\[[^\]]+\]|[A-Za-z_][\w-]*|\d+))*)\s*\}\}\s*$/;
+/** Exactly one {{ ... }} and nothing else: the value itself, not its text. */
+const SINGLE = /^\s*\{\{(?!#|\/|!|>|\^)\s*((?:(?!\}\}).)+?)\s*\}\}\s*$/s;
+let captured: unknown;
+hb.registerHelper('__capture', (v: unknown) => { captured = v; return ''; });
 
 /** Renders a playbook string. Variables whose values hold templates themselves are rendered
  *  in turn (as Ansible does), up to a small depth to stop loops. */
@@ -49,8 +53,12 @@ export function renderString(text: string, vars: Record<string, unknown>, depth 
   if (depth > 8) throw new Error(`variables refer to each other in a loop: ${text}`);
   const single = SINGLE.exec(normalize(text));
   if (single) {
-    const v = lookupPath(vars, single[1]);
-    if (v === undefined) throw new Error(`"${single[1]}" is not defined`);
+    const inner = single[1];
+    const isCall = /^[\w.-]+\s+\S/.test(inner) && !/^[\w.]+$/.test(inner);
+    captured = undefined;
+    compiled(`{{__capture ${isCall ? `(${inner})` : inner}}}`)(vars);
+    const v = captured;
+    if (v === undefined) throw new Error(`"${inner}" is not defined`);
     return typeof v === 'string' || (v && typeof v === 'object') ? renderDeep(v, vars, depth + 1) : v;
   }
   const out = compiled(text)(vars, { allowProtoPropertiesByDefault: false });
@@ -59,16 +67,6 @@ export function renderString(text: string, vars: Record<string, unknown>, depth 
 
 export function renderTemplate(text: string, vars: Record<string, unknown>): string {
   return compiled(text)(vars);
-}
-
-function lookupPath(vars: Record<string, unknown>, path: string): unknown {
-  let cur: unknown = vars;
-  for (const raw of path.split(/\.(?![^[]*\])/)) {
-    const seg = raw.startsWith('[') ? raw.slice(1, -1) : raw;
-    if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, seg)) return undefined;
-    cur = (cur as Record<string, unknown>)[seg];
-  }
-  return cur;
 }
 
 /** Deep render: strings through renderString, objects and arrays item by item. */
