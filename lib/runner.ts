@@ -62,7 +62,13 @@ export class Runner {
     try {
       for (const play of this.pb.plays) await this.runPlay(play);
     } finally {
-      await Promise.all([...this.connections.values()].map(async (c) => (await c.catch(() => undefined))?.close()));
+      const hosts = await Promise.all([...this.connections.values()].map((c) => c.catch(() => undefined)));
+      if (process.env.RMQPLAY_STATS) {
+        const st = hosts.map((h) => (h as SshHost | undefined)?.stats).filter(Boolean) as SshHost['stats'][];
+        const sum = (k: keyof SshHost['stats']) => st.reduce((a, s) => a + s[k], 0);
+        process.stderr.write(`rmqplay: hosts=${hosts.length} connections=${sum('connects')} channels=${sum('channels')} commands=${sum('commands')}\n`);
+      }
+      await Promise.all(hosts.map((h) => h?.close()));
     }
     this.report.finish();
     const states = [...this.states.values()];

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 export const CLI = resolve('dist/lib/cli.js');
 
 export function rmqplay(args: string[], opts: { timeoutMs?: number; cwd?: string } = {}): SpawnSyncReturns<string> {
-  return spawnSync('node', [CLI, ...args], { cwd: opts.cwd, encoding: 'utf8', timeout: opts.timeoutMs ?? 20 * 60_000, maxBuffer: 256 * 1024 * 1024 });
+  return spawnSync('node', [CLI, ...args], { cwd: opts.cwd, env: { ...process.env, RMQPLAY_STATS: '1' }, encoding: 'utf8', timeout: opts.timeoutMs ?? 20 * 60_000, maxBuffer: 256 * 1024 * 1024 });
 }
 
 export interface Ev { event: string; host?: string; task_id?: string; task?: string; status?: string; item?: unknown; reason?: string; msg?: string; hosts?: Record<string, Record<string, number>>; changes?: string[] }
