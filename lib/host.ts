@@ -91,6 +91,12 @@ export class Pending {
     return this.entries.find((p) => test(p.effect));
   }
 
+  /** Position of the last entry matching a test (-1: none), to tell which change comes first. */
+  lastIndex(test: (e: Effect) => boolean): number {
+    for (let i = this.entries.length - 1; i >= 0; i--) if (test(this.entries[i].effect)) return i;
+    return -1;
+  }
+
   describe(p: PendingEntry): string { return `${p.action} (task "${p.task}")`; }
 }
 

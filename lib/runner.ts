@@ -351,7 +351,7 @@ export class Runner {
     }
     const check = t.checkMode === undefined ? this.opts.check : isTrue(t.checkMode);
     const ctx: TaskCtx = {
-      host, pending: check ? s.pending : new Pending(), become: this.become(t, vars), checkMode: check, vars, taskId: t.id, taskName: t.name,
+      host, pending: check ? s.pending : new Pending(), pendingOf: (h) => (check ? this.state(h).pending : new Pending()), become: this.become(t, vars), checkMode: check, vars, taskId: t.id, taskName: t.name,
       findFile: (kind, name) => findFile(this.pb.dir, t.file, t.role, kind, name),
     };
     const retries = t.until !== undefined ? Number(t.retries ?? 3) : 0;

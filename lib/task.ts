@@ -8,6 +8,8 @@ export interface TaskCtx {
   host: Host;
   /** Changes earlier tasks would make on this host (check mode); empty in a real run. */
   pending: Pending;
+  /** The pending changes of another host of the play (check mode); empty in a real run. */
+  pendingOf(host: string): Pending;
   become?: Become;
   checkMode: boolean;
   /** All variables of this host at this task (for tasks that need the play's hosts). */

@@ -38,11 +38,14 @@ export function ssh(host: LabHost, script: string, timeoutMs = 120_000): SpawnSy
   return spawnSync('ssh', ['-i', `${CACHE}/id_ed25519`, '-o', `UserKnownHostsFile=${CACHE}/known_hosts`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', `root@${host.ip}`, script], { encoding: 'utf8', timeout: timeoutMs });
 }
 
-/** A checksum of what a dry run must not touch. */
-export function fingerprint(hosts: LabHost[], paths: string[]): Record<string, string> {
+/** A checksum of what a dry run must not touch: path, mode, owner, size and mtime of everything
+ *  under paths, and the dpkg status. Under `live` (a running broker's own database, which it
+ *  writes by itself) only names, modes and owners count. */
+export function fingerprint(hosts: LabHost[], paths: string[], live: string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
+  const prune = live.map((p) => `-path ${p} -prune -o`).join(' ');
   for (const h of hosts) {
-    const r = ssh(h, `find ${paths.join(' ')} -xdev \\( -type f -o -type l -o -type d \\) -printf '%p %m %u %s %T@\\n' 2>/dev/null | sort | sha256sum; cat /var/lib/dpkg/status | sha256sum`);
+    const r = ssh(h, `{ find ${paths.join(' ')} -xdev ${prune} \\( -type f -o -type l -o -type d \\) -printf '%p %m %u %s %T@\\n' 2>/dev/null; ${live.length ? `find ${live.join(' ')} -xdev -printf '%p %m %u\\n' 2>/dev/null;` : ''} } | sort | sha256sum; sha256sum < /var/lib/dpkg/status`);
     out[h.name] = r.stdout.trim();
   }
   return out;

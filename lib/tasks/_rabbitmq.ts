@@ -12,6 +12,22 @@ export const PKG = 'rabbitmq-server';
 export function needNode(ctx: TaskCtx, what: string): string[] | undefined {
   const pkg = ctx.pending.package(PKG);
   if (pkg) throw new UnknownState(`${what} depends on ${ctx.pending.describe(pkg)}`);
+  return peersIfStopped(ctx, what);
+}
+
+/** Check mode: every node of the play would have the package installed by this run, so the cluster
+ *  will be brand new and its definitions are those of an empty database. */
+export function brandNewCluster(ctx: TaskCtx): boolean {
+  const hosts = (ctx.vars.ansible_play_hosts as string[]) ?? [];
+  return hosts.length > 0 && hosts.every((h) => ctx.pendingOf(h).package(PKG));
+}
+
+/** Check mode: another host of the play would still change (so cluster-wide checks must wait). */
+export function playHostsPending(ctx: TaskCtx): string[] {
+  return ((ctx.vars.ansible_play_hosts as string[]) ?? []).filter((h) => !ctx.pendingOf(h).empty);
+}
+
+function peersIfStopped(ctx: TaskCtx, what: string): string[] | undefined {
   const start = ctx.pending.find((e) => e.kind === 'service' && e.name === PKG && e.fromStopped === true);
   if (!start) return undefined;
   const self = ctx.host.name;

@@ -10,6 +10,7 @@ import { AmqpNode, consumeExactly, declareQuorum, deleteQueue, open, percentile,
 import { q } from '../quote.js';
 import { TaskCtx, TaskType } from '../task.js';
 import { nodeName } from './rabbitmq_cluster.js';
+import { playHostsPending } from './_rabbitmq.js';
 
 interface VerifyArgs { user: string; password: string; vhost?: string; nodes?: string[]; port?: number; messages?: number; timeout?: number }
 interface VerifyState { nodes: AmqpNode[] }
@@ -45,7 +46,8 @@ export const amqp_verify: TaskType<VerifyArgs, VerifyState> = {
     additionalProperties: false,
   },
   async check(ctx, a) {
-    if (!ctx.pending.empty) throw new SkipTask('earlier tasks would change this host first; the messages can only be verified after a real run');
+    const busy = playHostsPending(ctx);
+    if (busy.length) throw new SkipTask(`earlier tasks would change ${busy.join(', ')} first; the messages can only be verified after a real run`);
     const nodes = nodesOf(ctx, a);
     const conns = await loginAll(nodes, a);
     for (const c of conns.values()) await c.close().catch(() => undefined);

@@ -2,7 +2,7 @@
 // no resource alarms, no partitions. Never changes anything.
 import { SkipTask, TaskError } from '../errors.js';
 import { TaskType } from '../task.js';
-import { ctl, json } from './_rabbitmq.js';
+import { ctl, json, playHostsPending } from './_rabbitmq.js';
 import { nodeName } from './rabbitmq_cluster.js';
 
 interface HealthArgs { nodes: string[] }
@@ -12,7 +12,8 @@ export const rabbitmq_health: TaskType<HealthArgs, Status> = {
   name: 'rabbitmq_health',
   schema: { type: 'object', properties: { nodes: { type: 'array', items: { type: 'string' }, minItems: 1 } }, required: ['nodes'], additionalProperties: false },
   async check(ctx, a) {
-    if (!ctx.pending.empty) throw new SkipTask('earlier tasks would change this node first');
+    const busy = playHostsPending(ctx);
+    if (busy.length) throw new SkipTask(`earlier tasks would change ${busy.join(', ')} first`);
     const r = await ctl(ctx, { status: 'rabbitmqctl cluster_status --formatter json' }, 'reading cluster status');
     const st = json<Status>(r.status.out, `cluster_status on ${ctx.host.name}`);
     const want = a.nodes.map(nodeName);

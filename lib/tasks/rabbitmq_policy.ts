@@ -1,7 +1,7 @@
 // A policy on a vhost: pattern, definition, apply-to and priority.
 import { q } from '../quote.js';
 import { TaskType } from '../task.js';
-import { ctl, json, mustOk, needNode } from './_rabbitmq.js';
+import { brandNewCluster, ctl, json, mustOk, needNode } from './_rabbitmq.js';
 
 interface PolicyArgs { name: string; pattern?: string; definition?: Record<string, unknown>; apply_to?: 'queues' | 'exchanges' | 'all'; priority?: number; vhost?: string; state?: 'present' | 'absent' }
 interface Policy { vhost: string; name: string; pattern: string; 'apply-to': string; definition: Record<string, unknown> | string; priority: number }
@@ -21,6 +21,7 @@ export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null> = {
   },
   validate: (a) => (a.state !== 'absent' && (!a.pattern || !a.definition) ? 'rabbitmq_policy needs pattern and definition' : undefined),
   async check(ctx, a) {
+    if (brandNewCluster(ctx)) return null;
     const peers = needNode(ctx, `policy ${a.name}`);
     const r = await ctl(ctx, { list: `rabbitmqctl list_policies -p ${q(a.vhost ?? '/')} --formatter json` }, 'listing policies', peers);
     const p = json<Policy[]>(mustOk(r.list, 'rabbitmqctl list_policies'), 'list_policies').find((x) => x.name === a.name);

@@ -2,7 +2,7 @@
 // handler notified on a fresh install, where the package started the node with the final
 // files, does nothing). A node that does not boot with its new config gets the previous
 // config back (DEST.rmqplay-prev), is started with it, and the task fails with the node's own message.
-import { TaskError, UnknownState } from '../errors.js';
+import { TaskError } from '../errors.js';
 import { q } from '../quote.js';
 import { TaskType } from '../task.js';
 import { PKG } from './_rabbitmq.js';
@@ -28,11 +28,15 @@ for f in ${files.map(q).join(' ')}; do [ -e "$f" ] && printf '%s %s\\n' "$(stat 
     let newest = 0, newestFile = '';
     for (const l of rest) { const [t, f] = l.split(' '); if (Number(t) > newest) { newest = Number(t); newestFile = f; } }
     const st: RestartState = { active: active === 'active', since: Number(since) || 0, newest, newestFile };
-    // Check mode: the package's install scripts start the node with whatever files exist then.
-    const pkg = ctx.pending.package(PKG);
-    if (pkg) throw new UnknownState(`depends on ${ctx.pending.describe(pkg)}: the package starts the node itself, with the files laid down before it`);
+    // Check mode: the package's install scripts start the node with whatever files exist then,
+    // so a restart is needed only for a file that would be written after the package.
+    const pkgAt = ctx.pending.lastIndex((e) => e.kind === 'package' && e.name === PKG && e.state === 'present');
+    if (pkgAt >= 0) {
+      const fileAt = ctx.pending.lastIndex((e) => e.kind === 'file' && files.includes(e.path));
+      return fileAt > pkgAt ? { ...st, active: true, since: 0, pendingFile: files.find((f) => ctx.pending.file(f)) } : { ...st, active: true, since: Infinity };
+    }
     // A node that an earlier task would start (it was stopped) starts with the new files: no restart.
-    if (ctx.pending.service(PKG)?.active) return { ...st, active: true, since: Infinity };
+    if (ctx.pending.find((e) => e.kind === 'service' && e.name === PKG && e.fromStopped === true)) return { ...st, active: true, since: Infinity };
     const pendFile = files.find((f) => ctx.pending.file(f));
     if (pendFile) st.pendingFile = pendFile;
     return st;

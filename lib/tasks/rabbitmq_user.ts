@@ -3,7 +3,7 @@
 import { Change } from '../host.js';
 import { q } from '../quote.js';
 import { TaskType } from '../task.js';
-import { ctl, json, mustOk, needNode, withStdin } from './_rabbitmq.js';
+import { brandNewCluster, ctl, json, mustOk, needNode, withStdin } from './_rabbitmq.js';
 
 interface Perm { vhost: string; configure?: string; write?: string; read?: string }
 interface UserArgs { name: string; password?: string; tags?: string[]; permissions?: Perm[]; state?: 'present' | 'absent' }
@@ -23,6 +23,7 @@ export const rabbitmq_user: TaskType<UserArgs, UserState> = {
   },
   validate: (a) => (a.state !== 'absent' && a.password === undefined ? `rabbitmq_user ${a.name}: a password is needed (keep it in group_vars/rabbitmq/vault.yml)` : undefined),
   async check(ctx, a) {
+    if (brandNewCluster(ctx)) return { exists: false, tags: [], passwordOk: false, perms: [] };
     const peers = needNode(ctx, `user ${a.name}`);
     const r = await ctl(ctx, {
       users: 'rabbitmqctl list_users --formatter json',

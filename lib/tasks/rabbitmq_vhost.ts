@@ -2,7 +2,7 @@
 import { TaskError } from '../errors.js';
 import { q } from '../quote.js';
 import { TaskType } from '../task.js';
-import { ctl, json, mustOk, needNode } from './_rabbitmq.js';
+import { brandNewCluster, ctl, json, mustOk, needNode } from './_rabbitmq.js';
 
 interface VhostArgs { name: string; default_queue_type?: 'classic' | 'quorum' | 'stream'; state?: 'present' | 'absent' }
 type VhostState = { exists: false } | { exists: true; dqt: string };
@@ -16,6 +16,7 @@ export const rabbitmq_vhost: TaskType<VhostArgs, VhostState> = {
     additionalProperties: false,
   },
   async check(ctx, a) {
+    if (brandNewCluster(ctx)) return { exists: false };
     const peers = needNode(ctx, `vhost ${a.name}`);
     const r = await ctl(ctx, { list: 'rabbitmqctl list_vhosts name default_queue_type --formatter json' }, 'listing vhosts', peers);
     const v = json<{ name: string; default_queue_type: string }[]>(mustOk(r.list, 'rabbitmqctl list_vhosts'), 'list_vhosts').find((x) => x.name === a.name);

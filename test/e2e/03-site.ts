@@ -1,0 +1,100 @@
+// playbooks/site.yml on fresh lab hosts: a running 3-node cluster proved by amqp_verify; a second
+// run changes and restarts nothing; --check touches nothing and predicts the run on fresh,
+// converged and drifted hosts; an unknown rabbitmq.conf key fails before the node is touched;
+// no secret is ever printed.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { events, fingerprint, freshLab, LabHost, pairs, recap, rmqplay, ssh } from '../helpers.js';
+
+const SITE = 'playbooks/site.yml';
+const PATHS = ['/etc', '/var/lib/rabbitmq'];
+const LIVE = ['/var/lib/rabbitmq/mnesia'];
+let hosts: LabHost[] = [];
+const outputs: string[] = [];
+const run = (args: string[]) => { const r = rmqplay(args); outputs.push(r.stdout, r.stderr); return r; };
+
+function clusterOf(h: LabHost): { running_nodes: string[]; disk_nodes: string[] } {
+  const r = ssh(h, 'rabbitmqctl cluster_status --formatter json');
+  return JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
+}
+const started = (h: LabHost) => ssh(h, 'systemctl show -p ExecMainPID -p ActiveEnterTimestamp rabbitmq-server').stdout.trim();
+
+t.before(() => { hosts = freshLab(3); });
+
+t.test('fresh hosts: --check predicts, touches nothing; the run builds the cluster', async (t) => {
+  const before = fingerprint(hosts, PATHS, LIVE);
+  const c = run([SITE, '-i', 'lab', '--check', '--json']);
+  t.equal(c.status, 0, '--check exits 0');
+  t.same(fingerprint(hosts, PATHS, LIVE), before, '/etc, /var/lib/rabbitmq and the dpkg status are unchanged by --check');
+  const cev = events(c.stdout);
+  const r = run([SITE, '-i', 'lab', '--json']);
+  t.equal(r.status, 0, `site.yml exits 0 ${r.status ? r.stdout.split('\n').filter((l) => l.includes('"failed"')).join('\n') : ''}`);
+  const rev = events(r.stdout);
+  const predicted = pairs(cev, ['changed']), unknown = pairs(cev, ['unknown']), changed = pairs(rev, ['changed']);
+  t.same(predicted.filter((p) => !changed.includes(p)), [], 'every pair --check reported as changed did change');
+  t.same(changed.filter((p) => !predicted.includes(p) && !unknown.includes(p)), [], 'every pair the run changed was reported as changed or unknown');
+  for (const e of cev.filter((e) => e.status === 'unknown')) t.match(e.reason, /depends on .+ \(task ".+"\)/, `unknown ${e.host} ${e.task}: names the pending change`);
+  t.ok(unknown.length <= 2 * hosts.length, `few unknowns (${unknown.length}): ${unknown.join(', ')}`);
+  for (const h of hosts) t.same(clusterOf(h).running_nodes.sort(), ['rabbit@node1', 'rabbit@node2', 'rabbit@node3'], `${h.name}: all three nodes running`);
+  const v = rev.find((e) => e.task?.includes('amqp_verify'));
+  t.equal(v?.status, 'ok', 'amqp_verify passed');
+  t.match(v?.msg, /1000 persistent messages confirmed via node\d and consumed exactly once via node\d; replicas on 3 nodes/);
+});
+
+t.test('second run: changed=0, nothing restarted', async (t) => {
+  const before = hosts.map(started);
+  const r = run([SITE, '-i', 'lab', '--json']);
+  t.equal(r.status, 0);
+  const rc = recap(events(r.stdout));
+  for (const h of hosts) t.equal(rc[h.name]?.changed, 0, `${h.name}: changed=0`);
+  t.same(hosts.map(started), before, 'the same rabbitmq-server processes since the same time: no restart');
+});
+
+function exact(t: any, state: string): string[] {
+  const before = fingerprint(hosts, PATHS, LIVE);
+  const c = run([SITE, '-i', 'lab', '--check', '--json']);
+  t.equal(c.status, 0, `${state}: --check exits 0`);
+  t.same(fingerprint(hosts, PATHS, LIVE), before, `${state}: --check touched nothing`);
+  const cev = events(c.stdout);
+  t.same(pairs(cev, ['unknown']), [], `${state}: no unknown`);
+  const r = run([SITE, '-i', 'lab', '--json']);
+  t.equal(r.status, 0, `${state}: the run exits 0`);
+  t.same(pairs(cev, ['changed']), pairs(events(r.stdout), ['changed']), `${state}: --check listed exactly the pairs the run changed`);
+  return pairs(cev, ['changed']);
+}
+
+t.test('converged cluster: --check is exact and empty', async (t) => {
+  t.same(exact(t, 'converged'), []);
+});
+
+t.test('drifted cluster: a config edited on one node, the service stopped on another', async (t) => {
+  t.equal(ssh(hosts[1], "sed -i 's/^vm_memory_high_watermark.relative.*/vm_memory_high_watermark.relative = 0.55/' /etc/rabbitmq/rabbitmq.conf").status, 0);
+  t.equal(ssh(hosts[2], 'systemctl stop rabbitmq-server').status, 0);
+  const changed = exact(t, 'drifted');
+  t.ok(changed.some((p) => p.startsWith('node2 ') && p.includes('prepare.yml')), 'node2: rabbitmq.conf restored');
+  t.ok(changed.some((p) => p.startsWith('node2 ') && p.includes('handlers')), 'node2: restarted by the handler');
+  t.ok(changed.some((p) => p.startsWith('node3 ') && p.includes('install.yml')), 'node3: service started');
+  for (const h of hosts) t.equal(clusterOf(h).running_nodes.length, 3, `${h.name}: three running again`);
+});
+
+t.test('an unknown rabbitmq.conf key fails the task before the node is touched', async (t) => {
+  const conf = ssh(hosts[0], 'sha256sum /etc/rabbitmq/rabbitmq.conf').stdout;
+  const since = started(hosts[0]);
+  const r = run([SITE, '-i', 'lab', '-e', '{"rabbitmq_conf_extra": {"cluster_formation.aws.secret_access_key": "x"}}']);
+  t.equal(r.status, 2, 'exit 2: a task failed');
+  t.match(r.stdout, /line \d+: cluster_formation\.aws\.secret_access_key \(nearest valid key: cluster_formation\.aws\.secret_key\)/);
+  t.equal(ssh(hosts[0], 'sha256sum /etc/rabbitmq/rabbitmq.conf').stdout, conf, 'rabbitmq.conf unchanged');
+  t.equal(started(hosts[0]), since, 'the node was not restarted');
+  const aws = run([SITE, '-i', 'lab', '--check', '--json', '-e', 'rabbitmq_peer_discovery=aws', '-e', 'rabbitmq_aws_access_key_id=AKIAEXAMPLE', '-e', 'rabbitmq_aws_secret_key=not-a-real-secret-key']);
+  const conf2 = events(aws.stdout).filter((e) => e.task?.startsWith('rabbitmq.conf'));
+  t.same(conf2.map((e) => e.status), ['changed', 'changed', 'changed'], "the AWS variant's keys are all valid for the installed RabbitMQ");
+});
+
+t.test('secrets never appear in any output', async (t) => {
+  const vault = readFileSync('inventory/group_vars/rabbitmq/vault.yml', 'utf8');
+  const secrets = [...vault.matchAll(/^\w+: (\S+)$/gm)].map((m) => m[1]).concat(['not-a-real-secret-key']);
+  t.ok(secrets.length >= 3);
+  const d = run([SITE, '-i', 'lab', '--check', '--diff', '-e', 'rabbitmq_erlang_cookie=ZZZZZZZZZZZZZZZZZZZZZZZZ']);
+  t.match(d.stdout, /replace the Erlang cookie/, 'a cookie change is shown as an action');
+  for (const s of [...secrets, 'ZZZZZZZZZZZZZZZZZZZZZZZZ']) t.notOk(outputs.some((o) => o.includes(s)), `a secret of ${s.length} characters is in no output`);
+});
