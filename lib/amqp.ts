@@ -70,7 +70,8 @@ export async function consumeExactly(conn: ChannelModel, queue: string, expected
   const rep: ConsumeReport = { received: 0, duplicates: [], corrupt: [], missing: [], unexpected: [] };
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
-    const done = () => { if ([...expected.keys()].every((k) => seen.has(k))) { clearTimeout(timer); setTimeout(resolve, 300); } };
+    let found = 0;
+    const done = () => { if (found === expected.size) { clearTimeout(timer); setTimeout(resolve, 300); } };
     ch.consume(queue, (m) => {
       if (m === null) { clearTimeout(timer); resolve(); return; } // queue deleted
       const id = String(m.properties.messageId);
@@ -78,6 +79,7 @@ export async function consumeExactly(conn: ChannelModel, queue: string, expected
       seen.set(id, (seen.get(id) ?? 0) + 1);
       if (seen.get(id) === 2) rep.duplicates.push(id);
       const want = expected.get(id);
+      if (want !== undefined && seen.get(id) === 1) found++;
       if (want === undefined) rep.unexpected.push(id);
       else if (createHash('sha256').update(m.content).digest('hex') !== want) rep.corrupt.push(id);
       ch.ack(m);
