@@ -12,10 +12,11 @@ export async function open(node: AmqpNode, c: Creds, timeoutMs = 10_000): Promis
   return conn;
 }
 
-export async function declareQuorum(conn: ChannelModel, queue: string): Promise<void> {
+/** A durable quorum queue; replicas: how many nodes hold it (RabbitMQ 3.10 defaults to 3). */
+export async function declareQuorum(conn: ChannelModel, queue: string, replicas?: number): Promise<void> {
   const ch = await conn.createChannel();
   ch.on('error', () => undefined);
-  await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum', ...(replicas ? { 'x-quorum-initial-group-size': replicas } : {}) } });
   await ch.close();
 }
 

@@ -152,6 +152,14 @@ export class SshHost implements Host {
     return Buffer.from(r.stdout, 'base64');
   }
 
+  /** A command in its own SSH session (a new channel each time): for the rare command that needs
+   *  one, and for the benchmark that compares it with the persistent shell. */
+  async exec(command: string): Promise<RunResult> {
+    await this.connect();
+    const r = await this.ssh.execCommand(command);
+    return { code: r.code ?? 0, stdout: r.stdout, stderr: r.stderr };
+  }
+
   async close(): Promise<void> {
     this.shell?.end();
     this.ssh.dispose();

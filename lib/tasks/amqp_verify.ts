@@ -64,7 +64,7 @@ export const amqp_verify: TaskType<VerifyArgs, VerifyState> = {
     const [pubNode, conNode] = [s.nodes[0], s.nodes[1] ?? s.nodes[0]];
     const pub = conns.get(pubNode.name)!, con = conns.get(conNode.name)!;
     try {
-      await declareQuorum(pub, queue);
+      await declareQuorum(pub, queue, s.nodes.length);
       const r = await ctx.host.run(`rabbitmqctl list_queues -p ${q(a.vhost ?? '/')} name members --formatter json`, { become: ctx.become, timeoutMs: 60_000 });
       const info = (JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as { name: string; members: string[] }[]).find((x) => x.name === queue);
       const want = s.nodes.map((x) => nodeName(x.name));
