@@ -171,7 +171,8 @@ export class Runner {
     if (failedIn.length && t.rescue?.length) {
       for (const h of failedIn) this.state(h).failed = false;
       await this.runList(withInherited(t.rescue, t), failedIn);
-      for (const h of failedIn) if (!this.state(h).failed) this.report.host(h).rescued++;
+      // As in Ansible's recap, a rescued failure counts as rescued, not failed.
+      for (const h of failedIn) if (!this.state(h).failed) { const r = this.report.host(h); r.rescued++; r.failed--; }
     }
     if (t.always?.length) {
       const failedNow = entering.filter((h) => this.state(h).failed);

@@ -42,7 +42,7 @@ export function checkSyntax(text: string): void {
 }
 
 /** Exactly one {{ ... }} and nothing else: the value itself, not its text. */
-const SINGLE = /^\s*\{\{(?!#|\/|!|>|\^)\s*((?:(?!\}\}).)+?)\s*\}\}\s*$/s;
+const SINGLE = /^\{\{(?!#|\/|!|>|\^)\s*((?:(?!\}\}).)+?)\s*\}\}$/s;
 let captured: unknown;
 hb.registerHelper('__capture', (v: unknown) => { captured = v; return ''; });
 
