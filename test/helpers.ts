@@ -1,6 +1,7 @@
 // Helpers for tests: run the built CLI, read its NDJSON events, run commands on lab hosts
 // with the system's own ssh (independent of rmqplay's SSH code).
-import { spawnSync, SpawnSyncReturns } from 'node:child_process';
+import { execFileSync, spawnSync, SpawnSyncReturns } from 'node:child_process';
+import { loadInventories } from '../dist/lib/inventory.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -66,4 +67,37 @@ export function freshLab(nodes = 3): LabHost[] {
 
 export function labIsUp(n: number): boolean {
   return existsSync('inventory/lab.yml') && labHosts().length === n && lab(['status']).status === 0;
+}
+
+/** The verification user's credentials from the lab's vault. */
+export function verifyCreds(): { user: string; password: string } {
+  const vault = readFileSync('inventory/group_vars/rabbitmq/vault.yml', 'utf8');
+  return { user: 'rmqplay-verify', password: /rabbitmq_verify_password: (\S+)/.exec(vault)![1] };
+}
+
+/** A healthy 3-node cluster: the one a previous test left, or a new one built by site.yml. */
+export function ensureCluster(): LabHost[] {
+  if (labIsUp(3) && rmqplay(['playbooks/verify.yml', '-i', 'lab']).status === 0) return labHosts();
+  const hosts = freshLab(3);
+  const r = rmqplay(['playbooks/site.yml', '-i', 'lab']);
+  if (r.status !== 0) throw new Error(`site.yml failed: ${r.stdout.slice(-2000)}`);
+  return hosts;
+}
+
+/** Debian's ansible-inventory --list and rmqplay read the same inventory: same hosts, groups, merged variables. */
+export function compareWithAnsible(t: any, inv: string): void {
+  const out = JSON.parse(execFileSync('ansible-inventory', ['-i', inv, '--list'], { encoding: 'utf8' }));
+  const hostsOf = (g: string, seen = new Set<string>()): string[] => {
+    if (seen.has(g)) return [];
+    seen.add(g);
+    return [...new Set([...(out[g]?.hosts ?? []), ...(out[g]?.children ?? []).flatMap((c: string) => hostsOf(c, seen))])].sort();
+  };
+  const ours = loadInventories([inv]);
+  const theirVars = out._meta.hostvars as Record<string, Record<string, unknown>>;
+  t.same([...ours.hosts.keys()].sort(), Object.keys(theirVars).sort(), `${inv}: same hosts`);
+  for (const h of Object.keys(theirVars)) t.same(ours.hostVars(h), theirVars[h], `${inv}: same merged variables for ${h}`);
+  for (const g of Object.keys(out)) {
+    if (g === '_meta' || !hostsOf(g).length) continue;
+    t.same(ours.groupHosts(g).sort(), hostsOf(g), `${inv}: same members of group ${g}`);
+  }
 }

@@ -1,5 +1,6 @@
 import { TaskError } from '../errors.js';
 import { TaskType } from '../task.js';
+import { insertAt } from './lineinfile.js';
 import { applyWrite, checkWrite, planWrite, WriteArgs, writeSchemaProps, WriteState } from './_write.js';
 
 interface BlockArgs extends WriteArgs { path: string; block?: string; marker?: string; state?: 'present' | 'absent'; create?: boolean; insertafter?: string; insertbefore?: string }
@@ -15,11 +16,7 @@ export function editBlock(text: string, a: BlockArgs): string {
   const blockLines = a.state === 'absent' || !a.block ? [] : [begin, ...a.block.replace(/\n$/, '').split('\n'), end];
   if (b >= 0 && e >= 0) lines.splice(b, e - b + 1, ...blockLines);
   else if (blockLines.length) {
-    let at = lines.length;
-    if (a.insertbefore === 'BOF') at = 0;
-    else if (a.insertbefore) { const r = new RegExp(a.insertbefore); const i = lines.findIndex((l) => r.test(l)); if (i >= 0) at = i; }
-    else if (a.insertafter && a.insertafter !== 'EOF') { const r = new RegExp(a.insertafter); let i = -1; lines.forEach((l, j) => { if (r.test(l)) i = j; }); if (i >= 0) at = i + 1; }
-    lines.splice(at, 0, ...blockLines);
+    lines.splice(insertAt(lines, a), 0, ...blockLines);
   }
   return lines.length ? lines.join('\n') + '\n' : '';
 }

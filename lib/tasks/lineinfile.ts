@@ -5,6 +5,15 @@ import { applyWrite, checkWrite, planWrite, WriteArgs, writeSchemaProps, WriteSt
 
 interface LineArgs extends WriteArgs { path: string; line?: string; regexp?: string; state?: 'present' | 'absent'; create?: boolean; insertafter?: string; insertbefore?: string }
 
+/** Where new lines go: before the first line matching insertbefore (BOF: the top), after the
+ *  last line matching insertafter, else at the end, as Ansible's lineinfile and blockinfile do. */
+export function insertAt(lines: string[], a: { insertbefore?: string; insertafter?: string }): number {
+  if (a.insertbefore === 'BOF') return 0;
+  if (a.insertbefore) { const r = new RegExp(a.insertbefore); const i = lines.findIndex((l) => r.test(l)); return i >= 0 ? i : lines.length; }
+  if (a.insertafter && a.insertafter !== 'EOF') { const r = new RegExp(a.insertafter); let i = -1; lines.forEach((l, j) => { if (r.test(l)) i = j; }); if (i >= 0) return i + 1; }
+  return lines.length;
+}
+
 /** Ansible's lineinfile on text: replace the last line matching regexp, else insert; or remove. */
 export function editLines(text: string, a: LineArgs): string {
   const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
@@ -19,11 +28,7 @@ export function editLines(text: string, a: LineArgs): string {
   lines.forEach((l, i) => { if (matches(l)) idx = i; });
   if (idx >= 0) lines[idx] = line;
   else if (!lines.includes(line)) {
-    let at = lines.length;
-    if (a.insertbefore === 'BOF') at = 0;
-    else if (a.insertbefore) { const r = new RegExp(a.insertbefore); const i = lines.findIndex((l) => r.test(l)); if (i >= 0) at = i; }
-    else if (a.insertafter && a.insertafter !== 'EOF') { const r = new RegExp(a.insertafter); let i = -1; lines.forEach((l, j) => { if (r.test(l)) i = j; }); if (i >= 0) at = i + 1; }
-    lines.splice(at, 0, line);
+    lines.splice(insertAt(lines, a), 0, line);
   }
   return lines.join('\n') + '\n';
 }

@@ -2,13 +2,14 @@
 import t from 'tap';
 import { execSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { freshLab, lab, labHosts, ssh } from '../helpers.js';
+import { compareWithAnsible, freshLab, lab, labHosts, ssh } from '../helpers.js';
 
 const CACHE = process.env.RMQPLAY_LAB_CACHE ?? '/var/cache/rmqplay/lab';
 const sh = (cmd: string) => spawnSync('bash', ['-c', cmd], { encoding: 'utf8' }).stdout.trim();
 const pids = () => Object.values(JSON.parse(readFileSync(`${CACHE}/state.json`, 'utf8')).hosts).map((h: any) => h.pid);
 const leftovers = () => ({
-  nspawn: sh("pgrep -f 'systemd-nspawn .*--machine=node' || true"),
+  // Anchored: the shell running pgrep has the pattern in its own command line.
+  nspawn: sh("pgrep -f '^systemd-nspawn .*--machine=node' || true"),
   netns: sh("ip netns list | grep -E '^node[0-9]+' || true"),
   veth: sh("ip -o link show | grep -o 'veth-node[0-9]*' || true"),
   bridge: sh('ip link show rmqplay0 2>/dev/null || true'),
@@ -27,6 +28,7 @@ t.test('lab up: SSH with strict host keys, systemd running, real apt', async (t)
   }
   const inv = JSON.parse(execSync('ansible-inventory -i inventory/lab.yml --list', { encoding: 'utf8' }));
   t.same(inv.rabbitmq.hosts, ['node1', 'node2', 'node3'], "Ansible's own ansible-inventory reads inventory/lab.yml");
+  compareWithAnsible(t, 'inventory/lab.yml');
   const apt = ssh(hosts[2], 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server >/dev/null && dpkg-query -W -f=\'${Status}\' rabbitmq-server', 300_000);
   t.equal(apt.status, 0, 'apt-get update && apt-get install -y rabbitmq-server inside a host');
   t.match(apt.stdout, /install ok installed/);
@@ -58,7 +60,7 @@ t.test('fault drills: kill, start, cut, heal', async (t) => {
 t.test('up recovers a lab whose processes were killed from outside', async (t) => {
   const h = labHosts()[0];
   t.equal(ssh(h, 'echo still-here > /root/marker').status, 0);
-  sh("for n in $(ip netns list | awk '/^node[0-9]+/{print $1}'); do ip netns pids $n | xargs -r kill -9; done; pkill -9 -f 'systemd-nspawn .*--machine=node' || true; sleep 1");
+  sh("for n in $(ip netns list | awk '/^node[0-9]+/{print $1}'); do ip netns pids $n | xargs -r kill -9; done; pkill -9 -f '^systemd-nspawn .*--machine=node' || true; sleep 1");
   const st = lab(['status']);
   t.not(st.status, 0, 'status sees the hosts are down');
   t.equal(lab(['up']).status, 0, 'up cleans the stale mounts, namespaces and veths and boots them');

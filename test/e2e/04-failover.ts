@@ -3,20 +3,12 @@
 // the dead node unreachable (exit 3); started again, the node rejoins by itself and site.yml
 // brings the cluster back to three with no manual step.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
 import { consumeExactly, declareQuorum, deleteQueue, open, publishConfirmed } from '../../dist/lib/amqp.js';
-import { events, freshLab, lab, labHosts, labIsUp, recap, rmqplay, ssh } from '../helpers.js';
-
-const vault = readFileSync('inventory/group_vars/rabbitmq/vault.yml', 'utf8');
-const password = /rabbitmq_verify_password: (\S+)/.exec(vault)![1];
-const creds = { user: 'rmqplay-verify', password };
+import { ensureCluster, events, lab, recap, rmqplay, ssh, verifyCreds } from '../helpers.js';
 
 t.test('kill the leader of a quorum queue: no confirmed message is lost', async (t) => {
-  if (!labIsUp(3) || rmqplay(['playbooks/verify.yml', '-i', 'lab']).status !== 0) {
-    freshLab(3);
-    t.equal(rmqplay(['playbooks/site.yml', '-i', 'lab']).status, 0, 'site.yml builds the cluster');
-  }
-  const hosts = labHosts();
+  const hosts = ensureCluster();
+  const creds = verifyCreds();
   const node = (h: { name: string; ip: string }) => ({ name: h.name, host: h.ip, port: 5672 });
   const queue = `failover-${Date.now()}`;
   const c1 = await open(node(hosts[0]), creds);

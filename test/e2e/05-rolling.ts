@@ -2,19 +2,12 @@
 // next node when its node restarts): every confirmed message is consumed afterwards.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { consumeExactly, declareQuorum, deleteQueue, open, publishConfirmed } from '../../dist/lib/amqp.js';
-import { CLI, events, freshLab, labHosts, labIsUp, rmqplay, ssh } from '../helpers.js';
-
-const password = /rabbitmq_verify_password: (\S+)/.exec(readFileSync('inventory/group_vars/rabbitmq/vault.yml', 'utf8'))![1];
-const creds = { user: 'rmqplay-verify', password };
+import { CLI, ensureCluster, events, ssh, verifyCreds } from '../helpers.js';
 
 t.test('rolling restart under load keeps every confirmed message', async (t) => {
-  if (!labIsUp(3) || rmqplay(['playbooks/verify.yml', '-i', 'lab']).status !== 0) {
-    freshLab(3);
-    t.equal(rmqplay(['playbooks/site.yml', '-i', 'lab']).status, 0, 'site.yml builds the cluster');
-  }
-  const hosts = labHosts();
+  const hosts = ensureCluster();
+  const creds = verifyCreds();
   const nodes = hosts.map((h) => ({ name: h.name, host: h.ip, port: 5672 }));
   const starts = hosts.map((h) => ssh(h, 'systemctl show -p ExecMainPID --value rabbitmq-server').stdout.trim());
   const queue = `rolling-${Date.now()}`;
