@@ -2,7 +2,7 @@
 // check → plan → apply → re-check, handlers, blocks, check mode with a pending overlay.
 import { ConnectError, SkipTask, TaskError, UnknownState } from './errors.js';
 import { evalExpr } from './expr.js';
-import { Become, Change, Host, Pending } from './host.js';
+import { Become, Change, Host, Pending, RunResult } from './host.js';
 import { Inventory } from './inventory.js';
 import { LocalHost } from './local.js';
 import { matchHosts } from './patterns.js';
@@ -352,7 +352,7 @@ export class Runner {
     }
     const check = t.checkMode === undefined ? this.opts.check : isTrue(t.checkMode);
     const ctx: TaskCtx = {
-      host, pending: check ? s.pending : new Pending(), pendingOf: (h) => (check ? this.state(h).pending : new Pending()), become: this.become(t, vars), checkMode: check, vars, taskId: t.id, taskName: t.name,
+      host: sudoChecked(host), pending: check ? s.pending : new Pending(), pendingOf: (h) => (check ? this.state(h).pending : new Pending()), become: this.become(t, vars), checkMode: check, vars, taskId: t.id, taskName: t.name,
       findFile: (kind, name) => findFile(this.pb.dir, t.file, t.role, kind, name),
     };
     const retries = t.until !== undefined ? Number(t.retries ?? 3) : 0;
@@ -412,6 +412,24 @@ export class Runner {
     } else if (failedWhenOverride) throw new TaskError('the task failed');
     return { status: changed ? 'changed' : 'ok', result: { ...result, changed }, changes: changed ? changes : [] };
   }
+}
+
+/** A Host whose become (sudo) failures are task errors that say what to do, wherever a task
+ *  reads or writes through it. */
+function sudoChecked(host: Host): Host {
+  const check = (r: RunResult, become?: Become): RunResult => {
+    if (!become) return r;
+    if (r.code === 97 && /sudo needs a password/.test(r.stderr)) throw new TaskError(r.stderr.trim());
+    if (/incorrect password attempt|Sorry, try again/.test(r.stderr)) throw new TaskError(`sudo did not accept ansible_become_password for becoming ${become.user}: check the password`);
+    return r;
+  };
+  return {
+    name: host.name,
+    run: async (script, opts) => check(await host.run(script, opts), opts?.become),
+    put: (path, bytes, opts) => host.put(path, bytes, opts),
+    get: (path, opts) => host.get(path, opts),
+    close: () => host.close(),
+  };
 }
 
 function withInherited(tasks: Task[], parent: Task): Task[] {
