@@ -47,12 +47,15 @@ for f in ${files.map(q).join(' ')}; do [ -e "$f" ] && printf '%s %s\\n' "$(stat 
   },
   async apply(ctx, _changes, a) {
     const conf = a.config ?? '/etc/rabbitmq/rabbitmq.conf';
+    // The node explains a failed boot in its prelaunch log, not in the journal: read what is new there.
+    const LOG = '/var/log/rabbitmq/rabbitmq-server.log';
+    const mark = Number((await ctx.host.run(`wc -l < ${LOG} 2>/dev/null || echo 0`, { become: ctx.become })).stdout.trim()) || 0;
     const r = await ctx.host.run(`systemctl restart ${PKG} && rabbitmqctl await_startup --timeout 120 >/dev/null`, { become: ctx.become, timeoutMs: 300_000 });
     if (r.code === 0) return;
-    const journal = (await ctx.host.run(`journalctl -u ${PKG} -n 30 --no-pager 2>/dev/null | grep -iE 'error|fail|unknown|invalid|crash' | tail -n 6; tail -n 20 /var/log/rabbitmq/rabbit@$(hostname -s).log 2>/dev/null | grep -iE 'error|fail|unknown|invalid' | tail -n 4`, { become: ctx.become })).stdout.trim();
+    const said = (await ctx.host.run(`tail -n +${mark + 1} ${LOG} 2>/dev/null | grep '\\[error\\]' | sed 's/^[^]]*\\] <[^>]*> *//' | grep -v '^ *$' | awk '!seen[$0]++' | head -n 8`, { become: ctx.become })).stdout.trim();
     const prev = `${conf}.rmqplay-prev`;
     const rb = await ctx.host.run(`[ -f ${q(prev)} ] || exit 4; cp ${q(conf)} ${q(conf + '.rmqplay-failed')}; cp -p ${q(prev)} ${q(conf)} && systemctl restart ${PKG} && rabbitmqctl await_startup --timeout 120 >/dev/null`, { become: ctx.become, timeoutMs: 300_000 });
     const rolled = rb.code === 0 ? `the previous ${conf} was restored and the node runs with it (the failed one is kept as ${conf}.rmqplay-failed)` : rb.code === 4 ? 'there was no previous config to restore' : 'restoring the previous config did not bring it back either';
-    throw new TaskError(`rabbitmq-server did not start with its new configuration; ${rolled}. The node said:\n    ${(journal || r.stderr.trim() || r.stdout.trim()).split('\n').join('\n    ')}`);
+    throw new TaskError(`rabbitmq-server did not start with its new configuration; ${rolled}. The node said:\n    ${(said || r.stderr.trim() || r.stdout.trim() || `nothing in ${LOG}; see journalctl -u ${PKG}`).split('\n').join('\n    ')}`);
   },
 };

@@ -90,6 +90,18 @@ t.test('an unknown rabbitmq.conf key fails the task before the node is touched',
   t.same(conf2.map((e) => e.status), ['changed', 'changed', 'changed'], "the AWS variant's keys are all valid for the installed RabbitMQ");
 });
 
+t.test('a config that does not boot is rolled back, and the host fails with the node\'s own message', async (t) => {
+  const h = hosts[2];
+  const conf = ssh(h, 'sha256sum < /etc/rabbitmq/rabbitmq.conf').stdout;
+  const r = run([SITE, '-i', 'lab', '--limit', h.name, '-e', '{"rabbitmq_conf_extra": {"vm_memory_high_watermark.relative": "lots"}}']);
+  t.equal(r.status, 2, 'exit 2: the restart failed on that host');
+  t.match(r.stdout, /did not start with its new configuration; the previous \/etc\/rabbitmq\/rabbitmq\.conf was restored/);
+  t.match(r.stdout, /"lots" cannot be converted to a\(n\) float/, "the node's own words");
+  t.equal(ssh(h, 'sha256sum < /etc/rabbitmq/rabbitmq.conf').stdout, conf, 'the previous rabbitmq.conf is back');
+  t.equal(ssh(h, 'systemctl is-active rabbitmq-server').stdout.trim(), 'active', 'and the node runs with it');
+  t.equal(run([SITE, '-i', 'lab', '--json']).status, 0, 'the next normal run is clean');
+});
+
 t.test('secrets never appear in any output', async (t) => {
   const vault = readFileSync('inventory/group_vars/rabbitmq/vault.yml', 'utf8');
   const secrets = [...vault.matchAll(/^\w+: (\S+)$/gm)].map((m) => m[1]).concat(['not-a-real-secret-key']);
