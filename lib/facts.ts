@@ -36,8 +36,10 @@ export function parseStat(out: string): FileState {
 /** A path's state as it is, or as earlier pending changes would leave it (check mode). */
 export async function fileState(ctx: TaskCtx, path: string): Promise<FileState> {
   const p = ctx.pending.file(path);
-  if (p) return fromEffect(p, ctx.pending.empty ? undefined : await realStat(ctx, path));
-  return realStat(ctx, path);
+  if (!p) return realStat(ctx, path);
+  // Attributes a pending change leaves unset are those the path has now.
+  const needsReal = p.kind === 'file' && p.state !== 'absent' && p.state !== 'link';
+  return fromEffect(p, needsReal ? await realStat(ctx, path) : undefined);
 }
 
 async function realStat(ctx: TaskCtx, path: string): Promise<FileState> {

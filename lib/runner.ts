@@ -102,9 +102,8 @@ export class Runner {
         await this.runList(section, batch);
         await this.flushHandlers(batch);
       }
-      if (play.maxFailPercentage !== undefined || play.anyErrorsFatal) {
-        if (batch.some((h) => this.state(h).failed)) break;
-      }
+      // any_errors_fatal or max_fail_percentage ended the play: no further batches.
+      if (hosts.every((h) => this.state(h).ended)) break;
     }
   }
 
@@ -152,9 +151,7 @@ export class Runner {
       if (t.block) { await this.runBlock(t, act); continue; }
       if (t.meta) { await this.runMeta(t, act); continue; }
       await this.runTask(t, act);
-      if (this.play.anyErrorsFatal || t.runOnce === true) {
-        if (this.play.anyErrorsFatal && act.some((h) => this.state(h).failed)) for (const h of this.playHosts) this.state(h).ended = true;
-      }
+      if (this.play.anyErrorsFatal && act.some((h) => this.state(h).failed)) for (const h of this.playHosts) this.state(h).ended = true;
       if (this.play.maxFailPercentage !== undefined) {
         const failed = this.playHosts.filter((h) => this.state(h).failed || this.state(h).unreachable).length;
         if ((failed / this.playHosts.length) * 100 > this.play.maxFailPercentage) for (const h of this.playHosts) this.state(h).ended = true;
@@ -239,9 +236,8 @@ export class Runner {
     if (!t.when.length) return true;
     const vars = this.vars(t, host, extra);
     for (const c of t.when) {
-      const cond = typeof c === 'string' ? c : c;
       let ok: boolean;
-      try { ok = evalExpr(cond, vars); } catch (e) { throw new TaskError(`cannot evaluate when "${c}": ${(e as Error).message}`); }
+      try { ok = evalExpr(c, vars); } catch (e) { throw new TaskError(`cannot evaluate when "${c}": ${(e as Error).message}`); }
       if (!ok) return `when: ${c}`;
     }
     return true;
@@ -278,7 +274,7 @@ export class Runner {
     for (const item of items ?? [undefined]) {
       const extra = items ? { [t.loopVar]: item, ansible_loop_var: t.loopVar } : {};
       const start = Date.now();
-      const ev = { ...base, ...(items ? { item } : {}) };
+      const ev = { ...base, ...(items ? { item: t.noLog ? '(hidden: no_log)' : item } : {}) };
       let outcome: Outcome;
       try {
         const w = this.when(t, host, extra);

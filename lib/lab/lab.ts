@@ -206,7 +206,12 @@ export class Lab {
       ansible_host: h.ip, ansible_user: 'root', ansible_ssh_private_key_file: resolve(this.paths.key),
       ansible_ssh_common_args: `-o UserKnownHostsFile=${resolve(this.paths.known)}`,
     };
-    const inv = { all: { children: { rabbitmq: { hosts, vars: { rabbitmq_erl_lab_flags: true } } } } };
+    const vars = {
+      // Idle Erlang schedulers sleep: many nodes share this machine's two cores.
+      rabbitmq_erl_scheduler_busy_wait_off: true,
+      rabbitmq_users: [{ name: 'admin', password: '{{ rabbitmq_admin_password }}', tags: ['administrator'], permissions: [{ vhost: '/' }, { vhost: 'ha' }] }],
+    };
+    const inv = { all: { children: { rabbitmq: { hosts, vars } } } };
     mkdirSync(join(this.c.cwd, 'inventory'), { recursive: true });
     writeFileSync(this.inventoryPath, `# Written by "rmqplay lab up"; git-ignored. Ansible reads it too.\n${dumpYaml(inv)}`);
     const vault = join(this.c.cwd, 'inventory', 'group_vars', 'rabbitmq', 'vault.yml');
