@@ -14,11 +14,15 @@ hb.registerHelper('lookup_var', (obj: Record<string, unknown>, key: string, fiel
   const v = obj?.[key] as Record<string, unknown> | undefined;
   return typeof field === 'string' ? v?.[field] : v;
 });
+// Erlang terms for advanced.config: a quoted string, and a list of {"key", "value"} pairs.
+const erlString = (v: unknown) => `"${String(v ?? '').replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+hb.registerHelper('erl_string', (v: unknown) => erlString(v));
+hb.registerHelper('erl_pairs', (o: unknown) => Object.entries((o as Record<string, unknown>) ?? {}).map(([k, v]) => `{${erlString(k)}, ${erlString(v)}}`).join(', '));
 hb.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).flatMap((a) => (Array.isArray(a) ? a : a === undefined || a === null ? [] : [a])));
 hb.registerHelper('first', (v: unknown) => (Array.isArray(v) ? v[0] : undefined));
 hb.registerHelper('length', (v: unknown) => (Array.isArray(v) || typeof v === 'string' ? v.length : v && typeof v === 'object' ? Object.keys(v).length : 0));
 hb.registerHelper('short', (v: unknown) => String(v ?? '').split('.')[0]);
-const HELPERS = new Set(['__capture', 'concat', 'first', 'length', 'default', 'join', 'json', 'eq', 'ne', 'lookup_var', 'short', 'if', 'unless', 'each', 'with', 'lookup', 'log']);
+const HELPERS = new Set(['erl_string', 'erl_pairs', '__capture', 'concat', 'first', 'length', 'default', 'join', 'json', 'eq', 'ne', 'lookup_var', 'short', 'if', 'unless', 'each', 'with', 'lookup', 'log']);
 
 /** Jinja-style x['y'] and x["y"] become Handlebars' x.[y]. */
 function normalize(text: string): string {
