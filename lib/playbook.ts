@@ -10,6 +10,7 @@ import { didYouMean } from './similar.js';
 import { taskTypeName, taskTypes } from './tasks/index.js';
 import { templateVars } from './template.js';
 import { loadYamlFile, posAtPath, posOf } from './yaml.js';
+import { isSecretName } from './secrets.js';
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -294,7 +295,11 @@ export function checkVariables(pb: LoadedPlaybook, play: Play, inventoryNames: S
     known.add(t.loopVar);
   }
   const need = (names: string[], t: Task | undefined, what: string, where: Where) => {
-    for (const n of names) if (!known.has(n)) errors.push(new PlaybookError(where, `undefined variable "${n}" in ${what}${t ? ` of task "${t.name}"` : ''}${didYouMean(n, known)}: define it in the inventory (group_vars/, host_vars/), in vars:, vars_files: or with -e`));
+    for (const n of names) {
+      if (known.has(n)) continue;
+      const where2 = isSecretName(n) ? 'a secret: keep it in group_vars/<group>/vault.yml beside the inventory (rmqplay lab up writes one for the lab)' : 'define it in the inventory (group_vars/, host_vars/), in vars:, vars_files: or with -e';
+      errors.push(new PlaybookError(where, `undefined variable "${n}" in ${what}${t ? ` of task "${t.name}"` : ''}${didYouMean(n, known)}: ${where2}`));
+    }
   };
   const scan = (value: unknown, t: Task, what: string): void => {
     if (typeof value === 'string') { try { need(templateVars(value), t, what, t.where); } catch (e) { errors.push(new PlaybookError(t.where, `template syntax error in ${what}: ${(e as Error).message.split('\n')[0]}`)); } }
