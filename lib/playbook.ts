@@ -102,8 +102,8 @@ class Loader {
     const handlers: Task[] = [];
     for (const r of raw.roles ?? []) {
       const name = typeof r === 'string' ? r : r.role ?? r.name;
-      const dir = [resolve(dirname(file), 'roles', name), resolve(this.playbookDir, 'roles', name), join(PACKAGE_ROOT, 'roles', name)].find((d) => existsSync(d));
-      if (!dir) { this.err(posOf(r) ?? posOf(raw, 'roles'), file, `role "${name}" not found in roles/ beside the playbook`); continue; }
+      const dir = [resolve(dirname(file), 'roles', name), resolve(this.playbookDir, 'roles', name), join(PACKAGE_ROOT, 'playbooks', 'roles', name)].find((d) => existsSync(d));
+      if (!dir) { this.err(posOf(r) ?? posOf(raw, 'roles'), file, `role "${name}" not found in roles/ beside the playbook or in the package's playbooks/roles/`); continue; }
       const readVars = (sub: string) => { const f = ['main.yml', 'main.yaml'].map((m) => join(dir, sub, m)).find(existsSync); const d = f ? loadYamlFile(f) : null; return (d && typeof d === 'object' ? d : {}) as Record<string, unknown>; };
       const params = typeof r === 'object' ? Object.fromEntries(Object.entries(r).filter(([k]) => !['role', 'name', 'tags', 'when'].includes(k)).map(([k, v]) => (k === 'vars' ? [] : [k, v])).filter((x) => x.length)) : {};
       const role: Role = { name, path: dir, defaults: readVars('defaults'), vars: { ...readVars('vars'), ...(typeof r === 'object' ? r.vars : {}) }, params };

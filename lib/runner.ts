@@ -1,6 +1,6 @@
 // Runs plays: hosts and batches, tasks on every host in parallel (bounded by forks),
 // check → plan → apply → re-check, handlers, blocks, check mode with a pending overlay.
-import { ConnectError, SkipTask, TaskError, UnknownState } from './errors.js';
+import { ConnectError, formatWhere, SkipTask, TaskError, UnknownState } from './errors.js';
 import { evalExpr } from './expr.js';
 import { Become, Change, Host, Pending, RunResult } from './host.js';
 import { Inventory } from './inventory.js';
@@ -113,7 +113,7 @@ export class Runner {
       try { s.host = await this.connection(h); } catch (e) {
         s.unreachable = true;
         s.error = (e as Error).message;
-        this.report.task({ play: this.play.name, task: 'connect', task_id: this.play.where.file + ':' + (this.play.where.line ?? 1) + ':' + (this.play.where.column ?? 1), host: h, handler: false, status: 'unreachable', changes: [], ms: 0, msg: redact((e as Error).message) });
+        this.report.task({ play: this.play.name, task: 'connect', task_id: formatWhere(this.play.where), host: h, handler: false, status: 'unreachable', changes: [], ms: 0, msg: redact((e as Error).message) });
       }
     })));
   }
@@ -121,8 +121,11 @@ export class Runner {
   private connection(name: string): Promise<Host> {
     let c = this.connections.get(name);
     if (!c) {
-      const vars = this.inv.hostVars(name);
-      c = (this.opts.connect ?? defaultConnect)(name, renderDeep(vars, { ...vars, inventory_hostname: name }) as Record<string, unknown>);
+      // Only the connection variables are rendered here: others may need the play's variables.
+      const vars = { ...this.inv.hostVars(name), inventory_hostname: name, inventory_hostname_short: name.split('.')[0] };
+      const conn: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(vars)) if (k.startsWith('ansible_')) conn[k] = renderDeep(v, vars);
+      c = (this.opts.connect ?? defaultConnect)(name, conn);
       this.connections.set(name, c);
       c.catch(() => this.connections.delete(name));
     }
