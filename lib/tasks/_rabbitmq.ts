@@ -64,3 +64,12 @@ export function mustOk(r: { code: number; out: string }, what: string): string {
 
 /** `printf %s SECRET | rabbitmqctl ...`: the secret goes through stdin, never on a command line we print. */
 export function withStdin(secret: string, cmd: string): string { return `printf '%s' ${q(secret)} | ${cmd}`; }
+
+const locks = new Map<string, Promise<unknown>>();
+/** Runs fn for one host at a time across the run (joins and restarts must not overlap). */
+export async function oneAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = locks.get(key) ?? Promise.resolve();
+  const next = prev.catch(() => undefined).then(fn);
+  locks.set(key, next);
+  return next;
+}

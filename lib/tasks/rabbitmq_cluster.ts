@@ -4,18 +4,10 @@
 import { TaskError } from '../errors.js';
 import { q } from '../quote.js';
 import { TaskType } from '../task.js';
-import { ctl, json, needNode } from './_rabbitmq.js';
+import { ctl, json, needNode, oneAtATime } from './_rabbitmq.js';
 
 interface ClusterArgs { seed: string }
 interface ClusterState { self: string; seed: string; disk: string[]; running: string[] }
-
-const locks = new Map<string, Promise<unknown>>();
-async function oneAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const prev = locks.get(key) ?? Promise.resolve();
-  const next = prev.catch(() => undefined).then(fn);
-  locks.set(key, next);
-  return next;
-}
 
 export const nodeName = (s: string) => (s.includes('@') ? s : `rabbit@${s.split('.')[0]}`);
 

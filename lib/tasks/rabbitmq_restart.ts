@@ -4,8 +4,8 @@
 // config back (DEST.rmqplay-prev), is started with it, and the task fails with the node's own message.
 import { TaskError } from '../errors.js';
 import { q } from '../quote.js';
-import { TaskType } from '../task.js';
-import { PKG } from './_rabbitmq.js';
+import { TaskCtx, TaskType } from '../task.js';
+import { oneAtATime, PKG } from './_rabbitmq.js';
 
 interface RestartArgs { config_files?: string[]; config?: string; force?: boolean }
 interface RestartState { active: boolean; since: number; newest: number; newestFile: string; pendingFile?: string }
@@ -45,17 +45,24 @@ for f in ${files.map(q).join(' ')}; do [ -e "$f" ] && printf '%s %s\\n' "$(stat 
     const why = a.force ? 'asked to' : !s.active ? 'the node is not running' : s.pendingFile ? `${s.pendingFile} would change` : s.newest > s.since ? `${s.newestFile} changed after the node started` : '';
     return why ? [{ action: `restart ${PKG} (${why})`, effects: [{ kind: 'service', name: PKG, active: true }], always: true }] : [];
   },
-  async apply(ctx, _changes, a) {
-    const conf = a.config ?? '/etc/rabbitmq/rabbitmq.conf';
-    // The node explains a failed boot in its prelaunch log, not in the journal: read what is new there.
-    const LOG = '/var/log/rabbitmq/rabbitmq-server.log';
-    const mark = Number((await ctx.host.run(`wc -l < ${LOG} 2>/dev/null || echo 0`, { become: ctx.become })).stdout.trim()) || 0;
-    const r = await ctx.host.run(`systemctl restart ${PKG} && rabbitmqctl await_startup --timeout 120 >/dev/null`, { become: ctx.become, timeoutMs: 300_000 });
-    if (r.code === 0) return;
-    const said = (await ctx.host.run(`tail -n +${mark + 1} ${LOG} 2>/dev/null | grep '\\[error\\]' | sed 's/^[^]]*\\] <[^>]*> *//' | grep -v '^ *$' | awk '!seen[$0]++' | head -n 8`, { become: ctx.become })).stdout.trim();
-    const prev = `${conf}.rmqplay-prev`;
-    const rb = await ctx.host.run(`[ -f ${q(prev)} ] || exit 4; cp ${q(conf)} ${q(conf + '.rmqplay-failed')}; cp -p ${q(prev)} ${q(conf)} && systemctl restart ${PKG} && rabbitmqctl await_startup --timeout 120 >/dev/null`, { become: ctx.become, timeoutMs: 300_000 });
-    const rolled = rb.code === 0 ? `the previous ${conf} was restored and the node runs with it (the failed one is kept as ${conf}.rmqplay-failed)` : rb.code === 4 ? 'there was no previous config to restore' : 'restoring the previous config did not bring it back either';
-    throw new TaskError(`rabbitmq-server did not start with its new configuration; ${rolled}. The node said:\n    ${(said || r.stderr.trim() || r.stdout.trim() || `nothing in ${LOG}; see journalctl -u ${PKG}`).split('\n').join('\n    ')}`);
-  },
+  // One node at a time across the cluster, and only when stopping it keeps every quorum queue
+  // available: restarting every node at once (a config change on all of them) loses the majority.
+  apply: (ctx, changes, a) => oneAtATime('rabbitmq-restart', () => restartOne(ctx, a)),
 };
+
+async function restartOne(ctx: TaskCtx, a: RestartArgs): Promise<void> {
+  const wait = await ctx.host.run(`systemctl is-active -q ${PKG} || exit 0
+for i in $(seq 1 60); do rabbitmq-diagnostics -q check_if_node_is_quorum_critical >/dev/null 2>&1 && exit 0; sleep 2; done; exit 1`, { become: ctx.become, timeoutMs: 300_000 });
+  if (wait.code !== 0) throw new TaskError(`not restarting ${PKG}: for 2 minutes, stopping this node would have left quorum queues without a majority (rabbitmq-diagnostics check_if_node_is_quorum_critical). Bring the other nodes back, then run again.`);
+  const conf = a.config ?? '/etc/rabbitmq/rabbitmq.conf';
+  // The node explains a failed boot in its prelaunch log, not in the journal: read what is new there.
+  const LOG = '/var/log/rabbitmq/rabbitmq-server.log';
+  const mark = Number((await ctx.host.run(`wc -l < ${LOG} 2>/dev/null || echo 0`, { become: ctx.become })).stdout.trim()) || 0;
+  const r = await ctx.host.run(`systemctl restart ${PKG} && rabbitmqctl await_startup --timeout 120 >/dev/null`, { become: ctx.become, timeoutMs: 300_000 });
+  if (r.code === 0) return;
+  const said = (await ctx.host.run(`tail -n +${mark + 1} ${LOG} 2>/dev/null | grep '\\[error\\]' | sed 's/^[^]]*\\] <[^>]*> *//' | grep -v '^ *$' | awk '!seen[$0]++' | head -n 8`, { become: ctx.become })).stdout.trim();
+  const prev = `${conf}.rmqplay-prev`;
+  const rb = await ctx.host.run(`[ -f ${q(prev)} ] || exit 4; cp ${q(conf)} ${q(conf + '.rmqplay-failed')}; cp -p ${q(prev)} ${q(conf)} && systemctl restart ${PKG} && rabbitmqctl await_startup --timeout 120 >/dev/null`, { become: ctx.become, timeoutMs: 300_000 });
+  const rolled = rb.code === 0 ? `the previous ${conf} was restored and the node runs with it (the failed one is kept as ${conf}.rmqplay-failed)` : rb.code === 4 ? 'there was no previous config to restore' : 'restoring the previous config did not bring it back either';
+  throw new TaskError(`rabbitmq-server did not start with its new configuration; ${rolled}. The node said:\n    ${(said || r.stderr.trim() || r.stdout.trim() || `nothing in ${LOG}; see journalctl -u ${PKG}`).split('\n').join('\n    ')}`);
+}

@@ -3,6 +3,7 @@
 // converged and drifted hosts; an unknown rabbitmq.conf key fails before the node is touched;
 // no secret is ever printed.
 import t from 'tap';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { events, fingerprint, freshLab, LabHost, pairs, recap, rmqplay, ssh } from '../helpers.js';
 
@@ -102,11 +103,28 @@ t.test('a config that does not boot is rolled back, and the host fails with the 
   t.equal(run([SITE, '-i', 'lab', '--json']).status, 0, 'the next normal run is clean');
 });
 
+const ROTATED = 'ROTATEDCOOKIE' + 'Q'.repeat(20);
+
+t.test('a new Erlang cookie on running nodes: stop, write, start; the CLI is never locked out', async (t) => {
+  const r = run([SITE, '-i', 'lab', '--json', '-e', `rabbitmq_erlang_cookie=${ROTATED}`]);
+  t.equal(r.status, 0, 'site.yml with a new cookie exits 0');
+  const cookieTask = events(r.stdout).filter((e) => e.task?.startsWith('Erlang cookie'));
+  t.same(cookieTask.map((e) => e.status), ['changed', 'changed', 'changed'], 'the cookie changed on every node');
+  t.ok(cookieTask.every((e) => e.changes?.[0]?.includes('stop rabbitmq-server, write, start')), 'as stop, write, start');
+  const want = createHash('sha256').update(ROTATED).digest('hex');
+  for (const h of hosts) {
+    t.equal(ssh(h, 'sha256sum < /var/lib/rabbitmq/.erlang.cookie | cut -d" " -f1; stat -c %U:%a /var/lib/rabbitmq/.erlang.cookie').stdout, `${want}\nrabbitmq:400\n`, `${h.name}: the new cookie, 0400, owned by rabbitmq`);
+    t.equal(ssh(h, 'rabbitmqctl -q status >/dev/null').status, 0, `${h.name}: rabbitmqctl still works`);
+    t.equal(clusterOf(h).running_nodes.length, 3, `${h.name}: three running`);
+  }
+  t.equal(run([SITE, '-i', 'lab']).status, 0, 'and back to the vault\'s cookie');
+});
+
 t.test('secrets never appear in any output', async (t) => {
   const vault = readFileSync('inventory/group_vars/rabbitmq/vault.yml', 'utf8');
   const secrets = [...vault.matchAll(/^\w+: (\S+)$/gm)].map((m) => m[1]).concat(['not-a-real-secret-key']);
   t.ok(secrets.length >= 3);
   const d = run([SITE, '-i', 'lab', '--check', '--diff', '-e', 'rabbitmq_erlang_cookie=ZZZZZZZZZZZZZZZZZZZZZZZZ']);
   t.match(d.stdout, /replace the Erlang cookie/, 'a cookie change is shown as an action');
-  for (const s of [...secrets, 'ZZZZZZZZZZZZZZZZZZZZZZZZ']) t.notOk(outputs.some((o) => o.includes(s)), `a secret of ${s.length} characters is in no output`);
+  for (const s of [...secrets, 'ZZZZZZZZZZZZZZZZZZZZZZZZ', ROTATED]) t.notOk(outputs.some((o) => o.includes(s)), `a secret of ${s.length} characters is in no output`);
 });
