@@ -51,10 +51,21 @@ export class Runner {
   private play!: Play;
   private playHosts: string[] = [];
 
+  // The inventory is complete before a run starts: its merged variables and groups are computed
+  // once here, not for every task on every host (they were O(groups x hosts) each time).
+  private invVars = new Map<string, Record<string, unknown>>();
+  private groups: Record<string, string[]> = {};
+  private groupNames = new Map<string, string[]>();
+
   constructor(private pb: LoadedPlaybook, private inv: Inventory, private opts: RunOptions, private report: Reporter) {
     this.sem = new Semaphore(Math.max(1, opts.forks));
     collectSecrets(opts.extraVars);
-    for (const h of inv.hosts.keys()) collectSecrets(inv.hostVars(h));
+    for (const g of inv.groups.keys()) this.groups[g] = inv.groupHosts(g);
+    for (const h of inv.hosts.keys()) {
+      this.invVars.set(h, inv.hostVars(h));
+      this.groupNames.set(h, inv.groupNames(h));
+      collectSecrets(this.invVars.get(h));
+    }
   }
 
   /** Runs every play; returns the exit code (0 ok, 2 a task failed, 3 a host unreachable). */
@@ -122,7 +133,7 @@ export class Runner {
     let c = this.connections.get(name);
     if (!c) {
       // Only the connection variables are rendered here: others may need the play's variables.
-      const vars = { ...this.inv.hostVars(name), inventory_hostname: name, inventory_hostname_short: name.split('.')[0] };
+      const vars = { ...this.invVars.get(name), inventory_hostname: name, inventory_hostname_short: name.split('.')[0] };
       const conn: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(vars)) if (k.startsWith('ansible_')) conn[k] = renderDeep(v, vars);
       c = (this.opts.connect ?? defaultConnect)(name, conn);
@@ -216,19 +227,17 @@ export class Runner {
     const roleDefaults = Object.assign({}, ...this.play.roles.map((r) => r.defaults), role?.defaults ?? {});
     const roleVars = Object.assign({}, ...this.play.roles.map((r) => r.vars), role?.vars ?? {});
     return {
-      ...roleDefaults, ...this.inv.hostVars(host), ...this.play.vars, ...this.play.varsFiles,
+      ...roleDefaults, ...this.invVars.get(host), ...this.play.vars, ...this.play.varsFiles,
       ...roleVars, ...t.vars, ...s.facts, ...(role?.params ?? {}), ...this.opts.extraVars, ...magic, ...extra,
     };
   }
 
   private magic(host: string): Record<string, unknown> {
-    const groups: Record<string, string[]> = {};
-    for (const g of this.inv.groups.keys()) groups[g] = this.inv.groupHosts(g);
     const hostvars: Record<string, unknown> = {};
-    for (const h of this.inv.hosts.keys()) hostvars[h] = { ...this.inv.hostVars(h), ...(this.states.get(h)?.facts ?? {}), inventory_hostname: h, inventory_hostname_short: h.split('.')[0] };
+    for (const [h, v] of this.invVars) hostvars[h] = { ...v, ...(this.states.get(h)?.facts ?? {}), inventory_hostname: h, inventory_hostname_short: h.split('.')[0] };
     const active = this.active(this.playHosts);
     return {
-      inventory_hostname: host, inventory_hostname_short: host.split('.')[0], groups, group_names: this.inv.groupNames(host),
+      inventory_hostname: host, inventory_hostname_short: host.split('.')[0], groups: this.groups, group_names: this.groupNames.get(host) ?? [],
       hostvars, ansible_play_hosts: active, play_hosts: active, ansible_play_batch: active, ansible_play_hosts_all: this.playHosts,
       ansible_check_mode: this.opts.check, ansible_diff_mode: this.opts.diff, playbook_dir: this.pb.dir, omit: '__omit_place_holder__',
       ansible_forks: this.opts.forks,
