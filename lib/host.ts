@@ -68,12 +68,6 @@ export class Pending {
     return undefined;
   }
 
-  /** Whether a folder would be created by an earlier task (so writing into it will work). */
-  dirWouldExist(path: string): boolean {
-    const e = this.file(path);
-    return !!e && e.kind === 'file' && e.state === 'directory';
-  }
-
   package(name: string): PendingEntry | undefined {
     return [...this.entries].reverse().find((p) => p.effect.kind === 'package' && p.effect.name === name);
   }

@@ -1,7 +1,7 @@
 // Ansible-compatible inventories: INI and YAML files, folders of them, and host_vars/ and
 // group_vars/ beside them. Hosts get their variables merged in Ansible's documented order.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { PlaybookError } from './errors.js';
 import { loadYamlFile, posOf } from './yaml.js';
 
@@ -249,5 +249,3 @@ function loadVarsDirs(inv: Inventory, dir: string): void {
     }
   }
 }
-
-export function inventoryName(path: string): string { return basename(path); }

@@ -50,8 +50,6 @@ export async function mustRun(ctx: TaskCtx, script: string, what: string, timeou
   return r;
 }
 
-export const modeSchema = { type: ['string', 'integer'] } as const;
-
 /** Ansible accepts modes as '0644', '644', 0644 (YAML octal, read as a number) or 'u=rw,g=r'. */
 export function normMode(mode: unknown): string | undefined {
   if (mode === undefined || mode === null) return undefined;

@@ -83,12 +83,6 @@ export function posOf(obj: unknown, key?: string | number): Where | undefined {
   return n.keys?.get(key)?.pos ?? n.pos;
 }
 
-/** Copies the position of one object onto another (for objects rebuilt in code). */
-export function copyPos(from: object, to: object): void {
-  const n = positions.get(from);
-  if (n && !positions.has(to)) positions.set(to, n);
-}
-
 /** Follows a JSON pointer path from a root object and returns the nearest known position. */
 export function posAtPath(root: unknown, path: (string | number)[]): Where | undefined {
   let cur: unknown = root;
