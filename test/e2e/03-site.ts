@@ -107,7 +107,7 @@ const ROTATED = 'ROTATEDCOOKIE' + 'Q'.repeat(20);
 
 t.test('a new Erlang cookie on running nodes: stop, write, start; the CLI is never locked out', async (t) => {
   const r = run([SITE, '-i', 'lab', '--json', '-e', `rabbitmq_erlang_cookie=${ROTATED}`]);
-  t.equal(r.status, 0, 'site.yml with a new cookie exits 0');
+  t.equal(r.status, 0, `site.yml with a new cookie exits 0${r.status ? ` ${events(r.stdout).filter((e) => e.status === 'failed').map((e) => `${e.host}: ${e.msg}`).join(' | ').slice(0, 1500)}` : ''}`);
   const cookieTask = events(r.stdout).filter((e) => e.task?.startsWith('Erlang cookie'));
   t.same(cookieTask.map((e) => e.status), ['changed', 'changed', 'changed'], 'the cookie changed on every node');
   t.ok(cookieTask.every((e) => e.changes?.[0]?.includes('stop rabbitmq-server, write, start')), 'as stop, write, start');
