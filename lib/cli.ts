@@ -3,13 +3,13 @@
 // (0 ok, 1 error, 2 a task failed, 3 a host unreachable, 4 bad input, 5 bad options).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConnectError, LabError, OptionsError, PlaybookError, PlaybookErrors } from './errors.js';
-import { loadInventories } from './inventory.js';
-import { checkVariables, loadPlaybook } from './playbook.js';
-import { Reporter } from './report.js';
-import { Runner } from './runner.js';
-import { collectSecrets, redact } from './secrets.js';
-import { loadYamlFile } from './yaml.js';
+import { ConnectError, LabError, OptionsError, PlaybookError, PlaybookErrors } from './util/errors.js';
+import { loadInventories } from './core/inventory.js';
+import { checkVariables, loadPlaybook } from './core/playbook.js';
+import { Reporter } from './core/report.js';
+import { Runner } from './core/runner.js';
+import { collectSecrets, redact } from './util/secrets.js';
+import { loadYamlFile } from './language/yaml.js';
 import { labMain } from './lab/cli.js';
 
 export const USAGE = `Usage: rmqplay PLAYBOOK [-i INVENTORY]... [--check] [--diff] [--limit PATTERN]

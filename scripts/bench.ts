@@ -3,8 +3,8 @@
 //  2. The 20-task core playbook on every lab host: first (changing) and second (converged) run,
 //     with the number of SSH connections, channels and commands.
 import { spawnSync } from 'node:child_process';
-import { loadInventories } from '../lib/inventory.js';
-import { SshHost, sshTarget } from '../lib/ssh.js';
+import { loadInventories } from '../lib/core/inventory.js';
+import { SshHost, sshTarget } from '../lib/connection/ssh.js';
 
 const inv = loadInventories(['lab']);
 const [first] = [...inv.hosts.keys()];

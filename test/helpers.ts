@@ -1,7 +1,7 @@
 // Helpers for tests: run the built CLI, read its NDJSON events, run commands on lab hosts
 // with the system's own ssh (independent of rmqplay's SSH code).
 import { execFileSync, spawnSync, SpawnSyncReturns } from 'node:child_process';
-import { loadInventories } from '../dist/lib/inventory.js';
+import { loadInventories } from '../dist/lib/core/inventory.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 

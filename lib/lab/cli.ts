@@ -1,5 +1,5 @@
 // rmqplay lab up|down|status|kill|cut|heal|start
-import { LabError, OptionsError } from '../errors.js';
+import { LabError, OptionsError } from '../util/errors.js';
 import { DEFAULT_SUBNET, Lab } from './lab.js';
 
 export async function labMain(argv: string[]): Promise<number> {

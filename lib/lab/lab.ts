@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { $ } from 'zx';
-import { LabError } from '../errors.js';
-import { dumpYaml } from '../yaml.js';
+import { LabError } from '../util/errors.js';
+import { dumpYaml } from '../language/yaml.js';
 
 export interface LabConfig { cache: string; subnet: string; nodes: number; cwd: string; log: (s: string) => void }
 interface HostRec { name: string; ip: string; pid?: number }

@@ -3,7 +3,7 @@
 // the dead node unreachable (exit 3); started again, the node rejoins by itself and site.yml
 // brings the cluster back to three with no manual step.
 import t from 'tap';
-import { consumeExactly, declareQuorum, deleteQueue, open, publishConfirmed } from '../../dist/lib/amqp.js';
+import { consumeExactly, declareQuorum, deleteQueue, open, publishConfirmed } from '../../dist/lib/modules/rabbitmq/amqp.js';
 import { ensureCluster, events, lab, recap, rmqplay, ssh, verifyCreds } from '../helpers.js';
 
 t.test('kill the leader of a quorum queue: no confirmed message is lost', async (t) => {

@@ -2,7 +2,7 @@
 // next node when its node restarts): every confirmed message is consumed afterwards.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { consumeExactly, declareQuorum, deleteQueue, open, publishConfirmed } from '../../dist/lib/amqp.js';
+import { consumeExactly, declareQuorum, deleteQueue, open, publishConfirmed } from '../../dist/lib/modules/rabbitmq/amqp.js';
 import { CLI, ensureCluster, events, ssh, verifyCreds } from '../helpers.js';
 
 t.test('rolling restart under load keeps every confirmed message', async (t) => {

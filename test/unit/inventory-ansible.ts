@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadInventories } from '../../dist/lib/inventory.js';
-import { matchHosts } from '../../dist/lib/patterns.js';
+import { loadInventories } from '../../dist/lib/core/inventory.js';
+import { matchHosts } from '../../dist/lib/core/patterns.js';
 import { compareWithAnsible } from '../helpers.js';
 
 for (const f of ['test/fixtures/inventory/ini/hosts.ini', 'test/fixtures/inventory/yaml/hosts.yml']) {

@@ -1,12 +1,12 @@
 // YAML positions, templating, conditions, rabbitmq.conf key checks and secret masking.
 import t from 'tap';
-import { loadYaml, posOf, posAtPath } from '../../dist/lib/yaml.js';
-import { renderString, renderTemplate, templateVars } from '../../dist/lib/template.js';
-import { evalExpr, exprVars } from '../../dist/lib/expr.js';
-import { unknownKeys } from '../../dist/lib/rabbitconf.js';
-import { addSecret, redact } from '../../dist/lib/secrets.js';
-import { batches } from '../../dist/lib/runner.js';
-import { q } from '../../dist/lib/quote.js';
+import { loadYaml, posOf, posAtPath } from '../../dist/lib/language/yaml.js';
+import { renderString, renderTemplate, templateVars } from '../../dist/lib/language/template.js';
+import { evalExpr, exprVars } from '../../dist/lib/language/expr.js';
+import { unknownKeys } from '../../dist/lib/modules/rabbitmq/rabbitconf.js';
+import { addSecret, redact } from '../../dist/lib/util/secrets.js';
+import { batches } from '../../dist/lib/core/runner.js';
+import { q } from '../../dist/lib/connection/quote.js';
 
 t.test('YAML keeps file:line:column of mappings, keys and items', async (t) => {
   const doc = loadYaml('- hosts: all\n  tasks:\n    - name: a\n      file: { path: /x }\n    - debug: {}\n', 'pb.yml') as any[];

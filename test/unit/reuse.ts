@@ -4,7 +4,7 @@ import t from 'tap';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allTasks, loadPlaybook } from '../../dist/lib/playbook.js';
+import { allTasks, loadPlaybook } from '../../dist/lib/core/playbook.js';
 
 t.test('a playbook elsewhere imports the shipped role and task files', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rmqplay-reuse-'));

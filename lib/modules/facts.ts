@@ -1,0 +1,94 @@
+// Facts: a command plus a pure parser, read through the check-mode overlay.
+import { createHash } from 'node:crypto';
+import { Effect } from './pending.js';
+import { q } from '../connection/quote.js';
+import { TaskCtx } from './task.js';
+
+export type FileState =
+  | { kind: 'absent' }
+  | { kind: 'file'; mode: string; owner: string; group: string; sha256: string; size: number }
+  | { kind: 'directory'; mode: string; owner: string; group: string }
+  | { kind: 'link'; src: string }
+  | { kind: 'other'; type: string };
+
+export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+export function statScript(path: string): string {
+  const p = q(path);
+  return `if [ -L ${p} ]; then printf 'link\\n%s\\n' "$(readlink ${p})";
+elif [ -d ${p} ]; then stat -c 'directory\n%a\n%U\n%G' ${p};
+elif [ -f ${p} ]; then stat -c 'file\n%a\n%U\n%G\n%s' ${p}; sha256sum < ${p} | cut -d' ' -f1;
+elif [ -e ${p} ]; then echo other; stat -c '%F' ${p};
+else echo absent; fi`;
+}
+
+export function parseStat(out: string): FileState {
+  const l = out.split('\n');
+  switch (l[0]) {
+    case 'absent': return { kind: 'absent' };
+    case 'link': return { kind: 'link', src: l[1] };
+    case 'directory': return { kind: 'directory', mode: l[1].padStart(4, '0'), owner: l[2], group: l[3] };
+    case 'file': return { kind: 'file', mode: l[1].padStart(4, '0'), owner: l[2], group: l[3], size: Number(l[4]), sha256: l[5] };
+    default: return { kind: 'other', type: l[1] ?? 'unknown' };
+  }
+}
+
+/** A path's state as it is, or as earlier pending changes would leave it (check mode). */
+export async function fileState(ctx: TaskCtx, path: string): Promise<FileState> {
+  const p = ctx.pending.file(path);
+  if (!p) return realStat(ctx, path);
+  // Attributes a pending change leaves unset are those the path has now.
+  const needsReal = p.kind === 'file' && p.state !== 'absent' && p.state !== 'link';
+  return fromEffect(p, needsReal ? await realStat(ctx, path) : undefined);
+}
+
+async function realStat(ctx: TaskCtx, path: string): Promise<FileState> {
+  const r = await ctx.host.run(statScript(path), { become: ctx.become });
+  return parseStat(r.stdout.trim());
+}
+
+function fromEffect(e: Effect, real?: FileState): FileState {
+  if (e.kind !== 'file') return { kind: 'absent' };
+  const base = real && (real.kind === 'file' || real.kind === 'directory') ? real : undefined;
+  switch (e.state) {
+    case 'absent': return { kind: 'absent' };
+    case 'link': return { kind: 'link', src: e.src };
+    case 'directory': return { kind: 'directory', mode: e.mode ?? base?.mode ?? '0755', owner: e.owner ?? base?.owner ?? 'root', group: e.group ?? base?.group ?? 'root' };
+    case 'file': return { kind: 'file', mode: e.mode ?? base?.mode ?? '0644', owner: e.owner ?? base?.owner ?? 'root', group: e.group ?? base?.group ?? 'root', sha256: e.sha256, size: -1 };
+    case 'attrs': return real ?? { kind: 'absent' };
+  }
+}
+
+/** The content a file has now, or would have after pending changes. */
+export async function fileContent(ctx: TaskCtx, path: string): Promise<string | null> {
+  const p = ctx.pending.file(path);
+  if (p && p.kind === 'file') {
+    if (p.state === 'absent') return null;
+    if (p.state === 'file' && p.content !== undefined) return p.content;
+  }
+  const b = await ctx.host.get(path, { become: ctx.become });
+  return b === null ? null : b.toString('utf8');
+}
+
+/** Whether the folder a file goes into exists now or would after pending changes. */
+export async function parentExists(ctx: TaskCtx, path: string): Promise<boolean> {
+  const dir = path.replace(/\/[^/]*$/, '') || '/';
+  const s = await fileState(ctx, dir);
+  return s.kind === 'directory';
+}
+
+/** Mode, owner and group differences between wanted attributes and a present path. */
+export function attrChanges(have: { mode: string; owner: string; group: string }, want: { mode?: string; owner?: string; group?: string }): string[] {
+  const out: string[] = [];
+  if (want.mode && /^[0-7]+$/.test(want.mode) && parseInt(want.mode, 8) !== parseInt(have.mode, 8)) out.push(`mode ${have.mode} → ${want.mode}`);
+  if (want.owner && want.owner !== have.owner) out.push(`owner ${have.owner} → ${want.owner}`);
+  if (want.group && want.group !== have.group) out.push(`group ${have.group} → ${want.group}`);
+  return out;
+}
+
+export function attrScript(path: string, want: { mode?: string; owner?: string; group?: string }): string {
+  const cmds: string[] = [];
+  if (want.mode) cmds.push(`chmod ${q(want.mode)} ${q(path)}`);
+  if (want.owner || want.group) cmds.push(`chown ${q((want.owner ?? '') + (want.group ? ':' + want.group : ''))} ${q(path)}`);
+  return cmds.join(' && ');
+}

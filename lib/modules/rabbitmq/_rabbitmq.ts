@@ -1,0 +1,75 @@
+// Shared by the rabbitmq_* tasks: rabbitmqctl calls with JSON output, and the check-mode rule
+// that a node the package would install cannot be read yet.
+import { TaskError, UnknownState } from '../../util/errors.js';
+import { q } from '../../connection/quote.js';
+import { TaskCtx } from '../task.js';
+
+export const PKG = 'rabbitmq-server';
+
+/** In check mode: a node the package would install cannot be read yet (unknown). A stopped node
+ *  that an earlier task would start is read through its running peers (cluster-wide state is the
+ *  same there), so the prediction stays exact. Returns the peers to ask, or undefined for this node. */
+export function needNode(ctx: TaskCtx, what: string): string[] | undefined {
+  const pkg = ctx.pending.package(PKG);
+  if (pkg) throw new UnknownState(`${what} depends on ${ctx.pending.describe(pkg)}`);
+  return peersIfStopped(ctx, what);
+}
+
+/** Check mode: every node of the play would have the package installed by this run, so the cluster
+ *  will be brand new and its definitions are those of an empty database. */
+export function brandNewCluster(ctx: TaskCtx): boolean {
+  const hosts = (ctx.vars.ansible_play_hosts as string[]) ?? [];
+  return hosts.length > 0 && hosts.every((h) => ctx.pendingOf(h).package(PKG));
+}
+
+/** Check mode: another host of the play would still change (so cluster-wide checks must wait). */
+export function playHostsPending(ctx: TaskCtx): string[] {
+  return ((ctx.vars.ansible_play_hosts as string[]) ?? []).filter((h) => !ctx.pendingOf(h).empty);
+}
+
+function peersIfStopped(ctx: TaskCtx, what: string): string[] | undefined {
+  const start = ctx.pending.find((e) => e.kind === 'service' && e.name === PKG && e.fromStopped === true);
+  if (!start) return undefined;
+  const self = ctx.host.name;
+  const peers = ((ctx.vars.ansible_play_hosts as string[]) ?? []).filter((h) => h !== self).map((h) => `rabbit@${h.split('.')[0]}`);
+  if (!peers.length) throw new UnknownState(`${what} depends on ${ctx.pending.describe(start)}`);
+  return peers;
+}
+
+/** Runs several rabbitmqctl commands in one round trip; each output is returned by its key. */
+export async function ctl(ctx: TaskCtx, cmds: Record<string, string>, what: string, peers?: string[]): Promise<Record<string, { code: number; out: string }>> {
+  const keys = Object.keys(cmds);
+  // Through peers: the first running one answers.
+  const viaPeers = peers ? `rmqctl_any() { for n in ${peers.map(q).join(' ')}; do out=$(rabbitmqctl -n "$n" "$@" 2>&1) && { printf '%s' "$out"; return 0; }; done; printf '%s' "$out"; return 1; }\n` : '';
+  const script = viaPeers + keys.map((k) => `out=$(${peers ? cmds[k].replace(/\brabbitmqctl\b/g, 'rmqctl_any') : cmds[k]} 2>&1); printf '%s\\0%s\\0%s\\0' ${q(k)} "$?" "$out"`).join('\n');
+  const r = await ctx.host.run(script, { become: ctx.become, timeoutMs: 120_000 });
+  const parts = r.stdout.split('\0');
+  const res: Record<string, { code: number; out: string }> = {};
+  for (let i = 0; i + 2 < parts.length; i += 3) res[parts[i]] = { code: Number(parts[i + 1]), out: parts[i + 2] };
+  for (const k of keys) if (!res[k]) throw new TaskError(`${what}: no answer from the host for ${k}`, { stderr: r.stderr });
+  return res;
+}
+
+export function json<T>(out: string, what: string): T {
+  const start = out.search(/[[{]/);
+  try { return JSON.parse(out.slice(start)) as T; } catch {
+    throw new TaskError(`${what}: rabbitmqctl did not answer with JSON: ${out.trim().split('\n').slice(-3).join(' | ')}. Is the node running? (systemctl status rabbitmq-server)`);
+  }
+}
+
+export function mustOk(r: { code: number; out: string }, what: string): string {
+  if (r.code !== 0) throw new TaskError(`${what} failed (exit ${r.code}): ${r.out.trim().split('\n').slice(-4).join(' | ')}`);
+  return r.out;
+}
+
+/** `printf %s SECRET | rabbitmqctl ...`: the secret goes through stdin, never on a command line we print. */
+export function withStdin(secret: string, cmd: string): string { return `printf '%s' ${q(secret)} | ${cmd}`; }
+
+const locks = new Map<string, Promise<unknown>>();
+/** Runs fn for one host at a time across the run (joins and restarts must not overlap). */
+export async function oneAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = locks.get(key) ?? Promise.resolve();
+  const next = prev.catch(() => undefined).then(fn);
+  locks.set(key, next);
+  return next;
+}

@@ -1,0 +1,39 @@
+// rabbitmq.conf from a Handlebars template, with every key checked against the schema of the
+// RabbitMQ installed on the host before the file is written (and in check mode).
+// The previous file is kept as DEST.rmqplay-prev so a restart that fails can roll back.
+import { TaskError } from '../../util/errors.js';
+import { SCHEMA_KEYS_SCRIPT, unknownKeys } from './rabbitconf.js';
+import { q } from '../../connection/quote.js';
+import { TaskType } from '../task.js';
+import { WriteState } from '../builtin/_write.js';
+import { template } from '../builtin/template.js';
+
+interface ConfArgs { src: string; dest?: string; mode?: string | number; owner?: string; group?: string }
+type ConfState = WriteState & { content: string };
+
+export const rabbitmq_conf: TaskType<ConfArgs, ConfState> = {
+  name: 'rabbitmq_conf',
+  schema: {
+    type: 'object',
+    properties: { src: { type: 'string' }, dest: { type: 'string' }, mode: { type: ['string', 'integer'] }, owner: { type: 'string' }, group: { type: 'string' } },
+    required: ['src'],
+    additionalProperties: false,
+  },
+  validate: (a, find) => template.validate!({ ...a, dest: a.dest ?? '/etc/rabbitmq/rabbitmq.conf' }, find),
+  async check(ctx, a) {
+    const dest = a.dest ?? '/etc/rabbitmq/rabbitmq.conf';
+    const st = await template.check(ctx, { ...a, dest });
+    const r = await ctx.host.run(SCHEMA_KEYS_SCRIPT, { become: ctx.become });
+    if (r.code === 0) {
+      const problems = unknownKeys(st.content, r.stdout.split('\n').filter(Boolean));
+      if (problems.length) throw new TaskError(`${dest} (from ${a.src}) has keys RabbitMQ on this host does not know; the node would not boot with it, so nothing was changed:\n${problems.map((p) => `    line ${p.line}: ${p.key}${p.suggestion ? ` (nearest valid key: ${p.suggestion})` : ''}`).join('\n')}`);
+    }
+    return st;
+  },
+  plan: (a, s) => template.plan({ ...a, dest: a.dest ?? '/etc/rabbitmq/rabbitmq.conf' }, s),
+  async apply(ctx, changes, a) {
+    const dest = a.dest ?? '/etc/rabbitmq/rabbitmq.conf';
+    await ctx.host.run(`mkdir -p "$(dirname ${q(dest)})"; [ -f ${q(dest)} ] && cp -p ${q(dest)} ${q(dest + '.rmqplay-prev')} || true`, { become: ctx.become });
+    await template.apply(ctx, changes, { ...a, dest });
+  },
+};

@@ -1,0 +1,62 @@
+// The task contract (DESIGN.md section 2): check reads, plan decides, apply does.
+import { Become, Host, RunResult } from '../connection/host.js';
+import { Change, Pending } from './pending.js';
+import { TaskError } from '../util/errors.js';
+
+export type Args = Record<string, any>;
+
+export interface TaskCtx {
+  host: Host;
+  /** Changes earlier tasks would make on this host (check mode); empty in a real run. */
+  pending: Pending;
+  /** The pending changes of another host of the play (check mode); empty in a real run. */
+  pendingOf(host: string): Pending;
+  become?: Become;
+  checkMode: boolean;
+  /** All variables of this host at this task (for tasks that need the play's hosts). */
+  vars: Record<string, unknown>;
+  /** The task's location (file:line:column) and name, for messages. */
+  taskId: string;
+  taskName: string;
+  /** Where playbook-relative files (templates, copy src) are looked up. */
+  findFile(kind: 'templates' | 'files', name: string): string;
+}
+
+/** A: the arguments, S: what check reads, D: the data a change carries to apply. */
+export interface TaskType<A extends Args = Args, S = unknown, D = unknown> {
+  name: string;
+  /** JSON schema of the arguments, checked before any connection. */
+  schema: Record<string, unknown>;
+  /** The argument a free-form string fills (`command: ls` → cmd). */
+  freeForm?: string;
+  /** Runs on the controller only (debug, assert, set_fact): no connection needed. */
+  controller?: boolean;
+  check(ctx: TaskCtx, args: A): Promise<S>;
+  plan(args: A, state: S): Change<D>[];
+  apply(ctx: TaskCtx, changes: Change<D>[], args: A): Promise<Record<string, unknown> | void>;
+  /** Result fields when nothing changes (registered), e.g. a command's output is not known. */
+  result?(args: A, state: S): Record<string, unknown>;
+  /** A proof run in a real run only, after apply (amqp_verify publishes and consumes): its
+   *  result is registered, a failure fails the task, and it is never reported as a change. */
+  verify?(ctx: TaskCtx, args: A, state: S): Promise<Record<string, unknown>>;
+  /** Variables this task defines for later tasks (set_fact). */
+  facts?(args: A): Record<string, unknown>;
+  /** Extra static checks of arguments before any connection (templates exist, ...). */
+  validate?(args: A, find: TaskCtx['findFile']): string | undefined;
+}
+
+/** Runs a script and throws a TaskError naming the command when it fails. */
+export async function mustRun(ctx: TaskCtx, script: string, what: string, timeoutMs?: number): Promise<RunResult> {
+  const r = await ctx.host.run(script, { become: ctx.become, timeoutMs });
+  if (r.code !== 0) throw new TaskError(`${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`, { command: script.length > 300 ? script.slice(0, 300) + '…' : script, code: r.code, stderr: r.stderr, stdout: r.stdout });
+  return r;
+}
+
+/** Ansible accepts modes as '0644', '644', 0644 (YAML octal, read as a number) or 'u=rw,g=r'. */
+export function normMode(mode: unknown): string | undefined {
+  if (mode === undefined || mode === null) return undefined;
+  if (typeof mode === 'number') return mode.toString(8).padStart(4, '0');
+  const s = String(mode);
+  if (/^[0-7]{3,4}$/.test(s)) return s.padStart(4, '0');
+  return s;
+}
