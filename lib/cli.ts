@@ -36,28 +36,84 @@ Exit codes: 0 ok, 1 error, 2 a task failed, 3 a host was unreachable, 4 bad inpu
 `;
 
 export interface CliOptions {
-  playbook: string; inventories: string[]; check: boolean; diff: boolean; limit?: string;
-  tags: string[]; skipTags: string[]; extraVars: Record<string, unknown>; forks: number; json: boolean; forceHandlers: boolean;
+  playbook: string;
+  inventories: string[];
+  check: boolean;
+  diff: boolean;
+  limit?: string;
+  tags: string[];
+  skipTags: string[];
+  extraVars: Record<string, unknown>;
+  forks: number;
+  json: boolean;
+  forceHandlers: boolean;
 }
 
 export function parseArgs(argv: string[]): CliOptions {
-  const o: CliOptions = { playbook: '', inventories: [], check: false, diff: false, tags: [], skipTags: [], extraVars: {}, forks: 50, json: false, forceHandlers: false };
-  const need = (i: number, flag: string) => { if (i >= argv.length) throw new OptionsError(`${flag} needs a value`); return argv[i]; };
+  const o: CliOptions = {
+    playbook: '',
+    inventories: [],
+    check: false,
+    diff: false,
+    tags: [],
+    skipTags: [],
+    extraVars: {},
+    forks: 50,
+    json: false,
+    forceHandlers: false,
+  };
+  const need = (i: number, flag: string) => {
+    if (i >= argv.length) throw new OptionsError(`${flag} needs a value`);
+    return argv[i];
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const [flag, inline] =
+      a.startsWith('--') && a.includes('=')
+        ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
+        : [a, undefined];
     const val = () => inline ?? need(++i, flag);
     switch (flag) {
-      case '-i': case '--inventory': o.inventories.push(val()); break;
-      case '-C': case '--check': o.check = true; break;
-      case '-D': case '--diff': o.diff = true; break;
-      case '-l': case '--limit': o.limit = val(); break;
-      case '-t': case '--tags': o.tags.push(...val().split(',')); break;
-      case '--skip-tags': o.skipTags.push(...val().split(',')); break;
-      case '-e': case '--extra-vars': Object.assign(o.extraVars, extraVar(val())); break;
-      case '-f': case '--forks': { const n = Number(val()); if (!Number.isInteger(n) || n < 1) throw new OptionsError('--forks needs a whole number of at least 1'); o.forks = n; break; }
-      case '--json': o.json = true; break;
-      case '--force-handlers': o.forceHandlers = true; break;
+      case '-i':
+      case '--inventory':
+        o.inventories.push(val());
+        break;
+      case '-C':
+      case '--check':
+        o.check = true;
+        break;
+      case '-D':
+      case '--diff':
+        o.diff = true;
+        break;
+      case '-l':
+      case '--limit':
+        o.limit = val();
+        break;
+      case '-t':
+      case '--tags':
+        o.tags.push(...val().split(','));
+        break;
+      case '--skip-tags':
+        o.skipTags.push(...val().split(','));
+        break;
+      case '-e':
+      case '--extra-vars':
+        Object.assign(o.extraVars, extraVar(val()));
+        break;
+      case '-f':
+      case '--forks': {
+        const n = Number(val());
+        if (!Number.isInteger(n) || n < 1) throw new OptionsError('--forks needs a whole number of at least 1');
+        o.forks = n;
+        break;
+      }
+      case '--json':
+        o.json = true;
+        break;
+      case '--force-handlers':
+        o.forceHandlers = true;
+        break;
       default:
         if (a.startsWith('-')) throw new OptionsError(`unknown option ${a}; see rmqplay --help`);
         if (o.playbook) throw new OptionsError(`one playbook at a time: got ${o.playbook} and ${a}`);
@@ -71,23 +127,44 @@ export function parseArgs(argv: string[]): CliOptions {
 function extraVar(v: string): Record<string, unknown> {
   if (v.startsWith('@')) {
     const data = loadYamlFile(resolve(v.slice(1)));
-    if (!data || typeof data !== 'object' || Array.isArray(data)) throw new OptionsError(`-e ${v}: the file must hold a mapping of names to values`);
+    if (!data || typeof data !== 'object' || Array.isArray(data))
+      throw new OptionsError(`-e ${v}: the file must hold a mapping of names to values`);
     return data as Record<string, unknown>;
   }
-  if (v.trim().startsWith('{')) { try { return JSON.parse(v); } catch { throw new OptionsError(`-e ${v}: not valid JSON`); } }
+  if (v.trim().startsWith('{')) {
+    try {
+      return JSON.parse(v);
+    } catch {
+      throw new OptionsError(`-e ${v}: not valid JSON`);
+    }
+  }
   const out: Record<string, unknown> = {};
-  for (const m of v.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S+)/g)) out[m[1]] = m[2].replace(/^(["'])(.*)\1$/, '$2');
+  for (const m of v.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S+)/g))
+    out[m[1]] = m[2].replace(/^(["'])(.*)\1$/, '$2');
   if (!Object.keys(out).length) throw new OptionsError(`-e ${v}: expected KEY=VALUE or @FILE`);
   return out;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') { process.stdout.write(USAGE); return argv.length ? 0 : 5; }
-  if (argv[0] === '--version') { process.stdout.write(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version + '\n'); return 0; }
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write(USAGE);
+    return argv.length ? 0 : 5;
+  }
+  if (argv[0] === '--version') {
+    process.stdout.write(
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version + '\n',
+    );
+    return 0;
+  }
   if (argv[0] === 'lab') return labMain(argv.slice(1));
   let opts: CliOptions;
-  try { opts = parseArgs(argv); } catch (e) {
-    if (e instanceof OptionsError || e instanceof PlaybookError) { process.stderr.write(`ERROR: ${e.message}\n`); return 5; }
+  try {
+    opts = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof OptionsError || e instanceof PlaybookError) {
+      process.stderr.write(`ERROR: ${e.message}\n`);
+      return 5;
+    }
     throw e;
   }
   const report = new Reporter(opts.json, opts.diff, opts.check);
@@ -103,20 +180,32 @@ export async function main(argv: string[]): Promise<number> {
     return await runner.run();
   } catch (e) {
     if (e instanceof PlaybookErrors || e instanceof PlaybookError) {
-      for (const pe of e instanceof PlaybookErrors ? e.errors : [e]) report.error(pe.where.file, pe.where.line, pe.where.column, pe.reason);
+      for (const pe of e instanceof PlaybookErrors ? e.errors : [e])
+        report.error(pe.where.file, pe.where.line, pe.where.column, pe.reason);
       if (!opts.json) process.stderr.write('Nothing was run on any host. Fix the input above and run again.\n');
       return 4;
     }
-    if (e instanceof ConnectError) { process.stderr.write(redact(`ERROR: ${e.message}\n`)); return 3; }
+    if (e instanceof ConnectError) {
+      process.stderr.write(redact(`ERROR: ${e.message}\n`));
+      return 3;
+    }
     process.stderr.write(redact(`ERROR: ${(e as Error).stack ?? e}\n`));
     return 1;
   }
 }
 
 // A reader that went away (| head) is not an error of ours.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); throw e; });
-
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
-  process.stderr.write(redact(`ERROR: ${e instanceof LabError ? e.message : (e as Error).stack}\n`));
-  process.exitCode = 1;
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
 });
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(redact(`ERROR: ${e instanceof LabError ? e.message : (e as Error).stack}\n`));
+    process.exitCode = 1;
+  },
+);

@@ -12,7 +12,11 @@ const host = new SshHost(sshTarget(first, inv.hostVars(first)));
 const t0 = performance.now();
 await host.connect();
 const connectMs = performance.now() - t0;
-const time = async (fn: () => Promise<unknown>) => { const s = performance.now(); for (let i = 0; i < 20; i++) await fn(); return performance.now() - s; };
+const time = async (fn: () => Promise<unknown>) => {
+  const s = performance.now();
+  for (let i = 0; i < 20; i++) await fn();
+  return performance.now() - s;
+};
 await host.run('true');
 const shellMs = await time(() => host.run('cat /etc/hostname'));
 const execMs = await time(() => host.exec('cat /etc/hostname'));
@@ -22,10 +26,25 @@ console.log(`20 commands, persistent shell: ${shellMs.toFixed(1)} ms (${(shellMs
 console.log(`20 commands, exec (a session each): ${execMs.toFixed(1)} ms (${(execMs / 20).toFixed(2)} ms each)`);
 
 const hosts = inv.hosts.size;
-spawnSync('bash', ['-c', `for h in ${[...inv.hosts.keys()].map((h) => inv.hostVars(h).ansible_host).join(' ')}; do ssh -i /var/cache/rmqplay/lab/id_ed25519 -o UserKnownHostsFile=/var/cache/rmqplay/lab/known_hosts root@$h rm -rf /srv/rmqplay-demo; done`]);
+spawnSync('bash', [
+  '-c',
+  `for h in ${[...inv.hosts.keys()].map((h) => inv.hostVars(h).ansible_host).join(' ')}; do ssh -i /var/cache/rmqplay/lab/id_ed25519 -o UserKnownHostsFile=/var/cache/rmqplay/lab/known_hosts root@$h rm -rf /srv/rmqplay-demo; done`,
+]);
 for (const label of ['first run (changes)', 'second run (converged)', 'check mode (converged)']) {
   const s = performance.now();
-  const r = spawnSync('node', ['dist/lib/cli.js', 'test/fixtures/core/twenty.yml', '-i', 'lab', ...(label.startsWith('check') ? ['--check'] : [])], { encoding: 'utf8', env: { ...process.env, RMQPLAY_STATS: '1' } });
+  const r = spawnSync(
+    'node',
+    [
+      'dist/lib/cli.js',
+      'test/fixtures/core/twenty.yml',
+      '-i',
+      'lab',
+      ...(label.startsWith('check') ? ['--check'] : []),
+    ],
+    { encoding: 'utf8', env: { ...process.env, RMQPLAY_STATS: '1' } },
+  );
   const ms = performance.now() - s;
-  console.log(`20-task playbook on ${hosts} hosts, ${label}: ${ms.toFixed(0)} ms, exit ${r.status}; ${/hosts=.*/.exec(r.stderr)?.[0] ?? ''}`);
+  console.log(
+    `20-task playbook on ${hosts} hosts, ${label}: ${ms.toFixed(0)} ms, exit ${r.status}; ${/hosts=.*/.exec(r.stderr)?.[0] ?? ''}`,
+  );
 }

@@ -8,25 +8,52 @@ import { resolve } from 'node:path';
 export const CLI = resolve('dist/lib/cli.js');
 
 export function rmqplay(args: string[], opts: { timeoutMs?: number; cwd?: string } = {}): SpawnSyncReturns<string> {
-  return spawnSync('node', [CLI, ...args], { cwd: opts.cwd, env: { ...process.env, RMQPLAY_STATS: '1' }, encoding: 'utf8', timeout: opts.timeoutMs ?? 20 * 60_000, maxBuffer: 256 * 1024 * 1024 });
+  return spawnSync('node', [CLI, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, RMQPLAY_STATS: '1' },
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 20 * 60_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
 }
 
-export interface Ev { event: string; host?: string; task_id?: string; task?: string; status?: string; item?: unknown; reason?: string; msg?: string; hosts?: Record<string, Record<string, number>>; changes?: string[] }
+export interface Ev {
+  event: string;
+  host?: string;
+  task_id?: string;
+  task?: string;
+  status?: string;
+  item?: unknown;
+  reason?: string;
+  msg?: string;
+  hosts?: Record<string, Record<string, number>>;
+  changes?: string[];
+}
 
 export function events(out: string): Ev[] {
-  return out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  return out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
 }
 
 /** (host, task_id) pairs with a status, as "host task_id" strings, sorted. */
 export function pairs(evs: Ev[], statuses: string[]): string[] {
-  return [...new Set(evs.filter((e) => e.event === 'task' && statuses.includes(e.status!)).map((e) => `${e.host} ${e.task_id}`))].sort();
+  return [
+    ...new Set(
+      evs.filter((e) => e.event === 'task' && statuses.includes(e.status!)).map((e) => `${e.host} ${e.task_id}`),
+    ),
+  ].sort();
 }
 
 export function recap(evs: Ev[]): Record<string, Record<string, number>> {
   return evs.find((e) => e.event === 'recap')?.hosts ?? {};
 }
 
-export interface LabHost { name: string; ip: string }
+export interface LabHost {
+  name: string;
+  ip: string;
+}
 export function labHosts(): LabHost[] {
   const inv = readFileSync('inventory/lab.yml', 'utf8');
   const out: LabHost[] = [];
@@ -36,7 +63,24 @@ export function labHosts(): LabHost[] {
 
 const CACHE = process.env.RMQPLAY_LAB_CACHE ?? '/var/cache/rmqplay/lab';
 export function ssh(host: LabHost, script: string, timeoutMs = 120_000): SpawnSyncReturns<string> {
-  return spawnSync('ssh', ['-i', `${CACHE}/id_ed25519`, '-o', `UserKnownHostsFile=${CACHE}/known_hosts`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', `root@${host.ip}`, script], { encoding: 'utf8', timeout: timeoutMs });
+  return spawnSync(
+    'ssh',
+    [
+      '-i',
+      `${CACHE}/id_ed25519`,
+      '-o',
+      `UserKnownHostsFile=${CACHE}/known_hosts`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ConnectTimeout=5',
+      `root@${host.ip}`,
+      script,
+    ],
+    { encoding: 'utf8', timeout: timeoutMs },
+  );
 }
 
 /** A checksum of what a dry run must not touch: path, mode, owner, size and mtime of everything
@@ -46,7 +90,10 @@ export function fingerprint(hosts: LabHost[], paths: string[], live: string[] = 
   const out: Record<string, string> = {};
   const prune = live.map((p) => `-path ${p} -prune -o`).join(' ');
   for (const h of hosts) {
-    const r = ssh(h, `{ find ${paths.join(' ')} -xdev ${prune} \\( -type f -o -type l -o -type d \\) -printf '%p %m %u %s %T@\\n' 2>/dev/null; ${live.length ? `find ${live.join(' ')} -xdev -printf '%p %m %u\\n' 2>/dev/null;` : ''} } | sort | sha256sum; sha256sum < /var/lib/dpkg/status`);
+    const r = ssh(
+      h,
+      `{ find ${paths.join(' ')} -xdev ${prune} \\( -type f -o -type l -o -type d \\) -printf '%p %m %u %s %T@\\n' 2>/dev/null; ${live.length ? `find ${live.join(' ')} -xdev -printf '%p %m %u\\n' 2>/dev/null;` : ''} } | sort | sha256sum; sha256sum < /var/lib/dpkg/status`,
+    );
     out[h.name] = r.stdout.trim();
   }
   return out;
@@ -90,12 +137,15 @@ export function compareWithAnsible(t: any, inv: string): void {
   const hostsOf = (g: string, seen = new Set<string>()): string[] => {
     if (seen.has(g)) return [];
     seen.add(g);
-    return [...new Set([...(out[g]?.hosts ?? []), ...(out[g]?.children ?? []).flatMap((c: string) => hostsOf(c, seen))])].sort();
+    return [
+      ...new Set([...(out[g]?.hosts ?? []), ...(out[g]?.children ?? []).flatMap((c: string) => hostsOf(c, seen))]),
+    ].sort();
   };
   const ours = loadInventories([inv]);
   const theirVars = out._meta.hostvars as Record<string, Record<string, unknown>>;
   t.same([...ours.hosts.keys()].sort(), Object.keys(theirVars).sort(), `${inv}: same hosts`);
-  for (const h of Object.keys(theirVars)) t.same(ours.hostVars(h), theirVars[h], `${inv}: same merged variables for ${h}`);
+  for (const h of Object.keys(theirVars))
+    t.same(ours.hostVars(h), theirVars[h], `${inv}: same merged variables for ${h}`);
   for (const g of Object.keys(out)) {
     if (g === '_meta' || !hostsOf(g).length) continue;
     t.same(ours.groupHosts(g).sort(), hostsOf(g), `${inv}: same members of group ${g}`);

@@ -1,8 +1,23 @@
 // Host: the only seam to the outside. Tasks see a Host and a Pending overlay (check mode).
-export interface RunResult { code: number; stdout: string; stderr: string }
-export interface RunOptions { timeoutMs?: number; become?: Become }
-export interface Become { user: string; password?: string }
-export interface PutOptions { mode?: string; owner?: string; group?: string; become?: Become }
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+export interface RunOptions {
+  timeoutMs?: number;
+  become?: Become;
+}
+export interface Become {
+  user: string;
+  password?: string;
+}
+export interface PutOptions {
+  mode?: string;
+  owner?: string;
+  group?: string;
+  become?: Become;
+}
 
 export interface Host {
   readonly name: string;

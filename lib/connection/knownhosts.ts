@@ -14,7 +14,8 @@ export function knownKeys(file: string, host: string, port: number): string[] {
     if (!key) continue;
     if (hostsField.startsWith('|1|')) {
       const [, , salt, hash] = hostsField.split('|');
-      if (names.some((n) => createHmac('sha1', Buffer.from(salt, 'base64')).update(n).digest('base64') === hash)) out.push(key);
+      if (names.some((n) => createHmac('sha1', Buffer.from(salt, 'base64')).update(n).digest('base64') === hash))
+        out.push(key);
     } else if (hostsField.split(',').some((h) => names.includes(h))) out.push(key);
   }
   return out;

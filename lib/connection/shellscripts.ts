@@ -6,14 +6,23 @@ import { q } from './quote.js';
 export function wrapBecome(script: string, loginUser: string, become?: Become): string {
   if (!become || become.user === loginUser) return script;
   const cmd = `sudo -H -u ${q(become.user)} -- sh -c ${q(script)}`;
-  if (become.password === undefined) return `sudo -n true 2>/dev/null || { echo "sudo needs a password for ${loginUser}: set ansible_become_password" >&2; exit 97; }\n${cmd.replace(/^sudo /, 'sudo -n ')}`;
+  if (become.password === undefined)
+    return `sudo -n true 2>/dev/null || { echo "sudo needs a password for ${loginUser}: set ansible_become_password" >&2; exit 97; }\n${cmd.replace(/^sudo /, 'sudo -n ')}`;
   // printf is a shell builtin: the password never appears in a process list.
   return `printf '%s\\n' ${q(become.password)} | ${cmd.replace(/^sudo /, "sudo -S -p '' ")}`;
 }
 
 export function putScript(path: string, bytes: Buffer | string, opts: PutOptions): string {
-  const b64 = Buffer.from(bytes).toString('base64').replace(/(.{76})/g, '$1\n');
-  const owner = opts.owner ? (opts.group ? `${opts.owner}:${opts.group}` : opts.owner) : opts.group ? `:${opts.group}` : '';
+  const b64 = Buffer.from(bytes)
+    .toString('base64')
+    .replace(/(.{76})/g, '$1\n');
+  const owner = opts.owner
+    ? opts.group
+      ? `${opts.owner}:${opts.group}`
+      : opts.owner
+    : opts.group
+      ? `:${opts.group}`
+      : '';
   return [
     'set -e',
     `dest=${q(path)}`,
@@ -22,7 +31,9 @@ export function putScript(path: string, bytes: Buffer | string, opts: PutOptions
     `base64 -d > "$tmp" <<'__RMQPLAY_EOF__'`,
     b64,
     '__RMQPLAY_EOF__',
-    opts.mode ? `chmod ${q(opts.mode)} "$tmp"` : 'if [ -e "$dest" ]; then chmod --reference="$dest" "$tmp"; else chmod 0644 "$tmp"; fi',
+    opts.mode
+      ? `chmod ${q(opts.mode)} "$tmp"`
+      : 'if [ -e "$dest" ]; then chmod --reference="$dest" "$tmp"; else chmod 0644 "$tmp"; fi',
     owner ? `chown ${q(owner)} "$tmp"` : 'if [ -e "$dest" ]; then chown --reference="$dest" "$tmp"; fi',
     'mv -f "$tmp" "$dest"',
     'trap - EXIT',

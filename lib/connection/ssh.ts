@@ -13,9 +13,14 @@ import { q } from './quote.js';
 import { wrapBecome, putScript, getScript } from './shellscripts.js';
 
 export interface SshTarget {
-  name: string; address: string; port: number; user: string;
-  keyFile?: string; password?: string;
-  knownHostsFile: string; strictHostKeys: boolean;
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  keyFile?: string;
+  password?: string;
+  knownHostsFile: string;
+  strictHostKeys: boolean;
   connectTimeoutMs: number;
 }
 
@@ -31,14 +36,28 @@ export function sshTarget(name: string, vars: Record<string, unknown>): SshTarge
     port: Number(vars.ansible_port ?? vars.ansible_ssh_port ?? 22),
     user: String(vars.ansible_user ?? vars.ansible_ssh_user ?? process.env.USER ?? 'root'),
     keyFile: keyFile ? String(keyFile).replace(/^~/, homedir()) : undefined,
-    password: vars.ansible_password !== undefined ? String(vars.ansible_password) : vars.ansible_ssh_pass !== undefined ? String(vars.ansible_ssh_pass) : undefined,
+    password:
+      vars.ansible_password !== undefined
+        ? String(vars.ansible_password)
+        : vars.ansible_ssh_pass !== undefined
+          ? String(vars.ansible_ssh_pass)
+          : undefined,
     knownHostsFile: (opt('UserKnownHostsFile') ?? `${homedir()}/.ssh/known_hosts`).replace(/^~/, homedir()),
     strictHostKeys: !(strict && /^(no|off|accept-new)$/i.test(strict)),
     connectTimeoutMs: Number(vars.ansible_ssh_timeout ?? vars.ansible_timeout ?? 10) * 1000,
   };
 }
 
-interface Pending { marker: string; resolve: (r: RunResult) => void; reject: (e: Error) => void; out: string; err: string; outDone?: number; errDone?: boolean; timer?: NodeJS.Timeout }
+interface Pending {
+  marker: string;
+  resolve: (r: RunResult) => void;
+  reject: (e: Error) => void;
+  out: string;
+  err: string;
+  outDone?: number;
+  errDone?: boolean;
+  timer?: NodeJS.Timeout;
+}
 
 export class SshHost implements Host {
   private ssh = new NodeSSH();
@@ -51,8 +70,13 @@ export class SshHost implements Host {
   /** Commands run, for the benchmark and tests that prove one connection per host. */
   stats = { connects: 0, channels: 0, commands: 0 };
 
-  constructor(public readonly target: SshTarget, private defaultTimeoutMs = 10 * 60_000) {}
-  get name(): string { return this.target.name; }
+  constructor(
+    public readonly target: SshTarget,
+    private defaultTimeoutMs = 10 * 60_000,
+  ) {}
+  get name(): string {
+    return this.target.name;
+  }
 
   async connect(): Promise<void> {
     if (this.connected) return;
@@ -61,15 +85,21 @@ export class SshHost implements Host {
     let keyProblem = '';
     try {
       await this.ssh.connect({
-        host: t.address, port: t.port, username: t.user,
-        privateKeyPath: t.keyFile, password: t.password,
-        readyTimeout: t.connectTimeoutMs, keepaliveInterval: 15_000,
+        host: t.address,
+        port: t.port,
+        username: t.user,
+        privateKeyPath: t.keyFile,
+        password: t.password,
+        readyTimeout: t.connectTimeoutMs,
+        keepaliveInterval: 15_000,
         hostVerifier: (key: Buffer) => {
           if (!t.strictHostKeys) return true;
           const ok = keys.includes(key.toString('base64'));
-          if (!ok) keyProblem = keys.length === 0
-            ? `no host key for ${t.address} in ${t.knownHostsFile}: add it (ssh-keyscan) or set -o StrictHostKeyChecking=no in ansible_ssh_common_args`
-            : `host key of ${t.address} does not match ${t.knownHostsFile}: the host changed or someone is in the middle; check it, then update known_hosts`;
+          if (!ok)
+            keyProblem =
+              keys.length === 0
+                ? `no host key for ${t.address} in ${t.knownHostsFile}: add it (ssh-keyscan) or set -o StrictHostKeyChecking=no in ansible_ssh_common_args`
+                : `host key of ${t.address} does not match ${t.knownHostsFile}: the host changed or someone is in the middle; check it, then update known_hosts`;
           return ok;
         },
       } as Parameters<NodeSSH['connect']>[0]);
@@ -78,21 +108,33 @@ export class SshHost implements Host {
     }
     this.stats.connects++;
     this.connected = true;
-    this.ssh.connection?.on('close', () => { this.connected = false; this.shell = undefined; this.current?.reject(new ConnectError(t.name, 'connection closed')); });
+    this.ssh.connection?.on('close', () => {
+      this.connected = false;
+      this.shell = undefined;
+      this.current?.reject(new ConnectError(t.name, 'connection closed'));
+    });
   }
 
   private async openShell(): Promise<ClientChannel> {
     if (this.shell) return this.shell;
     await this.connect();
     const conn = this.ssh.connection!;
-    const ch = await new Promise<ClientChannel>((res, rej) => conn.exec('exec sh', (err, stream) => (err ? rej(new ConnectError(this.name, `cannot open a shell: ${err.message}`)) : res(stream))));
+    const ch = await new Promise<ClientChannel>((res, rej) =>
+      conn.exec('exec sh', (err, stream) =>
+        err ? rej(new ConnectError(this.name, `cannot open a shell: ${err.message}`)) : res(stream),
+      ),
+    );
     this.stats.channels++;
     ch.on('data', (d: Buffer) => this.onData('out', d.toString('utf8')));
     ch.stderr.on('data', (d: Buffer) => this.onData('err', d.toString('utf8')));
     ch.on('close', () => {
       if (this.shell === ch) this.shell = undefined;
       const cur = this.current;
-      if (cur) { this.current = undefined; clearTimeout(cur.timer); cur.reject(new ConnectError(this.name, 'the remote shell ended unexpectedly')); }
+      if (cur) {
+        this.current = undefined;
+        clearTimeout(cur.timer);
+        cur.reject(new ConnectError(this.name, 'the remote shell ended unexpectedly'));
+      }
     });
     this.shell = ch;
     return ch;
@@ -104,10 +146,16 @@ export class SshHost implements Host {
     if (which === 'out') {
       cur.out += text;
       const m = new RegExp(`\\n${cur.marker} (\\d+)\\n$`).exec(cur.out);
-      if (m) { cur.outDone = Number(m[1]); cur.out = cur.out.slice(0, m.index); }
+      if (m) {
+        cur.outDone = Number(m[1]);
+        cur.out = cur.out.slice(0, m.index);
+      }
     } else {
       cur.err += text;
-      if (cur.err.endsWith(`\n${cur.marker}\n`)) { cur.errDone = true; cur.err = cur.err.slice(0, -(cur.marker.length + 2)); }
+      if (cur.err.endsWith(`\n${cur.marker}\n`)) {
+        cur.errDone = true;
+        cur.err = cur.err.slice(0, -(cur.marker.length + 2));
+      }
     }
     if (cur.outDone !== undefined && cur.errDone) {
       clearTimeout(cur.timer);
@@ -117,7 +165,9 @@ export class SshHost implements Host {
   }
 
   run(script: string, opts: RunOptions = {}): Promise<RunResult> {
-    const job = this.queue.then(() => this.runNow(wrapBecome(script, this.target.user, opts.become), opts.timeoutMs ?? this.defaultTimeoutMs));
+    const job = this.queue.then(() =>
+      this.runNow(wrapBecome(script, this.target.user, opts.become), opts.timeoutMs ?? this.defaultTimeoutMs),
+    );
     this.queue = job.catch(() => undefined);
     return job;
   }
@@ -136,7 +186,9 @@ export class SshHost implements Host {
       }, timeoutMs);
       this.current = p;
       const b64 = Buffer.from(script).toString('base64');
-      ch.write(`(eval "$(printf '%s' ${q(b64)} | base64 -d)") </dev/null\nprintf '\\n%s %d\\n' ${marker} $?\nprintf '\\n%s\\n' ${marker} >&2\n`);
+      ch.write(
+        `(eval "$(printf '%s' ${q(b64)} | base64 -d)") </dev/null\nprintf '\\n%s %d\\n' ${marker} $?\nprintf '\\n%s\\n' ${marker} >&2\n`,
+      );
     });
   }
 

@@ -7,25 +7,44 @@ import { loadYamlFile, posOf } from '../language/yaml.js';
 
 export type Vars = Record<string, unknown>;
 
-export interface Group { name: string; hosts: Set<string>; children: Set<string>; vars: Vars; fileVars: Vars }
-export interface InventoryHost { name: string; vars: Vars; fileVars: Vars }
+export interface Group {
+  name: string;
+  hosts: Set<string>;
+  children: Set<string>;
+  vars: Vars;
+  fileVars: Vars;
+}
+export interface InventoryHost {
+  name: string;
+  vars: Vars;
+  fileVars: Vars;
+}
 
 export class Inventory {
   hosts = new Map<string, InventoryHost>();
   groups = new Map<string, Group>();
   sources: string[] = [];
 
-  constructor() { this.group('all'); this.group('ungrouped'); }
+  constructor() {
+    this.group('all');
+    this.group('ungrouped');
+  }
 
   group(name: string): Group {
     let g = this.groups.get(name);
-    if (!g) { g = { name, hosts: new Set(), children: new Set(), vars: {}, fileVars: {} }; this.groups.set(name, g); }
+    if (!g) {
+      g = { name, hosts: new Set(), children: new Set(), vars: {}, fileVars: {} };
+      this.groups.set(name, g);
+    }
     return g;
   }
 
   host(name: string): InventoryHost {
     let h = this.hosts.get(name);
-    if (!h) { h = { name, vars: {}, fileVars: {} }; this.hosts.set(name, h); }
+    if (!h) {
+      h = { name, vars: {}, fileVars: {} };
+      this.hosts.set(name, h);
+    }
     return h;
   }
 
@@ -43,7 +62,8 @@ export class Inventory {
 
   private ungrouped(): string[] {
     const grouped = new Set<string>();
-    for (const g of this.groups.values()) if (g.name !== 'all' && g.name !== 'ungrouped') for (const h of g.hosts) grouped.add(h);
+    for (const g of this.groups.values())
+      if (g.name !== 'all' && g.name !== 'ungrouped') for (const h of g.hosts) grouped.add(h);
     return [...this.hosts.keys()].filter((h) => !grouped.has(h));
   }
 
@@ -57,7 +77,8 @@ export class Inventory {
     if (name === 'all' || seen.has(name)) return 0;
     seen.add(name);
     let d = 1;
-    for (const g of this.groups.values()) if (g.children.has(name)) d = Math.max(d, this.depth(g.name, new Set(seen)) + 1);
+    for (const g of this.groups.values())
+      if (g.children.has(name)) d = Math.max(d, this.depth(g.name, new Set(seen)) + 1);
     return d;
   }
 
@@ -66,7 +87,9 @@ export class Inventory {
   hostVars(host: string): Vars {
     const h = this.hosts.get(host);
     if (!h) return {};
-    const groups = ['all', ...this.groupNames(host)].sort((a, b) => this.depth(a) - this.depth(b) || (a === b ? 0 : a < b ? -1 : 1));
+    const groups = ['all', ...this.groupNames(host)].sort(
+      (a, b) => this.depth(a) - this.depth(b) || (a === b ? 0 : a < b ? -1 : 1),
+    );
     const out: Vars = {};
     for (const g of groups) Object.assign(out, this.groups.get(g)!.vars);
     for (const g of groups) Object.assign(out, this.groups.get(g)!.fileVars);
@@ -78,9 +101,19 @@ export class Inventory {
 /** `-i X`: an existing path as given, else inventory/X.yml, .yaml, .ini or the folder inventory/X/. */
 export function resolveInventoryPath(arg: string, cwd = process.cwd()): string {
   if (existsSync(resolve(cwd, arg))) return resolve(cwd, arg);
-  const candidates = ['.yml', '.yaml', '.ini', ''].map((ext) => resolve(cwd, 'inventory', arg + ext)).filter((p) => existsSync(p));
-  if (candidates.length === 0) throw new PlaybookError({ file: arg }, `no inventory named "${arg}": looked for ${arg}, inventory/${arg}.yml, .yaml, .ini and inventory/${arg}/. Run "rmqplay lab up" for the lab inventory, or pass a path.`);
-  if (candidates.length > 1) throw new PlaybookError({ file: arg }, `inventory "${arg}" is ambiguous: ${candidates.join(', ')} all exist; pass one path with -i`);
+  const candidates = ['.yml', '.yaml', '.ini', '']
+    .map((ext) => resolve(cwd, 'inventory', arg + ext))
+    .filter((p) => existsSync(p));
+  if (candidates.length === 0)
+    throw new PlaybookError(
+      { file: arg },
+      `no inventory named "${arg}": looked for ${arg}, inventory/${arg}.yml, .yaml, .ini and inventory/${arg}/. Run "rmqplay lab up" for the lab inventory, or pass a path.`,
+    );
+  if (candidates.length > 1)
+    throw new PlaybookError(
+      { file: arg },
+      `inventory "${arg}" is ambiguous: ${candidates.join(', ')} all exist; pass one path with -i`,
+    );
   return candidates[0];
 }
 
@@ -108,7 +141,13 @@ function loadInventoryPath(inv: Inventory, path: string): void {
 function parseInventoryFile(inv: Inventory, file: string): void {
   const text = readFileSync(file, 'utf8');
   const ext = extname(file);
-  if (ext === '.yml' || ext === '.yaml' || ext === '.json' || (ext === '' && /^\s*(all|[\w-]+)\s*:\s*$/m.test(text.split('\n').find((l) => l.trim() && !l.trim().startsWith('#')) ?? ''))) {
+  if (
+    ext === '.yml' ||
+    ext === '.yaml' ||
+    ext === '.json' ||
+    (ext === '' &&
+      /^\s*(all|[\w-]+)\s*:\s*$/m.test(text.split('\n').find((l) => l.trim() && !l.trim().startsWith('#')) ?? ''))
+  ) {
     parseYamlInventory(inv, file);
   } else parseIniInventory(inv, file, text);
 }
@@ -116,16 +155,28 @@ function parseInventoryFile(inv: Inventory, file: string): void {
 function parseYamlInventory(inv: Inventory, file: string): void {
   const data = loadYamlFile(file);
   if (data === null) return;
-  if (typeof data !== 'object' || Array.isArray(data)) throw new PlaybookError(posOf(data) ?? { file, line: 1 }, 'a YAML inventory is a mapping of group names (usually "all:")');
+  if (typeof data !== 'object' || Array.isArray(data))
+    throw new PlaybookError(
+      posOf(data) ?? { file, line: 1 },
+      'a YAML inventory is a mapping of group names (usually "all:")',
+    );
   const walk = (name: string, body: unknown, parent?: string): void => {
     const g = inv.group(name);
     if (parent && parent !== name) inv.group(parent).children.add(name);
     if (body === null || body === undefined) return;
-    if (typeof body !== 'object' || Array.isArray(body)) throw new PlaybookError(posOf(body) ?? { file }, `group "${name}" must be a mapping with hosts, vars or children`);
+    if (typeof body !== 'object' || Array.isArray(body))
+      throw new PlaybookError(
+        posOf(body) ?? { file },
+        `group "${name}" must be a mapping with hosts, vars or children`,
+      );
     for (const [k, v] of Object.entries(body as Vars)) {
       if (k === 'hosts') {
         if (v === null) continue;
-        if (typeof v !== 'object' || Array.isArray(v)) throw new PlaybookError(posOf(body, k) ?? { file }, `"hosts" of group "${name}" must be a mapping of host names to their variables`);
+        if (typeof v !== 'object' || Array.isArray(v))
+          throw new PlaybookError(
+            posOf(body, k) ?? { file },
+            `"hosts" of group "${name}" must be a mapping of host names to their variables`,
+          );
         for (const [hn, hv] of Object.entries(v as Vars)) {
           for (const hostName of expandHostRange(hn)) {
             const h = inv.host(hostName);
@@ -139,7 +190,10 @@ function parseYamlInventory(inv: Inventory, file: string): void {
         if (v === null) continue;
         for (const [cn, cb] of Object.entries(v as Vars)) walk(cn, cb, name);
       } else {
-        throw new PlaybookError(posOf(body, k) ?? { file }, `unknown key "${k}" in group "${name}": a group has hosts, vars and children`);
+        throw new PlaybookError(
+          posOf(body, k) ?? { file },
+          `unknown key "${k}" in group "${name}": a group has hosts, vars and children`,
+        );
       }
     }
   };
@@ -158,7 +212,11 @@ function parseIniInventory(inv: Inventory, file: string, text: string): void {
     if (sec) {
       section = sec[1];
       kind = (sec[2] ?? 'hosts') as typeof kind;
-      if (!['hosts', 'vars', 'children'].includes(kind)) throw new PlaybookError(where, `unknown section type ":${sec[2]}": use [group], [group:vars] or [group:children]`);
+      if (!['hosts', 'vars', 'children'].includes(kind))
+        throw new PlaybookError(
+          where,
+          `unknown section type ":${sec[2]}": use [group], [group:vars] or [group:children]`,
+        );
       inv.group(section);
       return;
     }
@@ -183,7 +241,9 @@ function parseIniInventory(inv: Inventory, file: string, text: string): void {
       }
     }
   });
-  for (const g of inv.groups.values()) if (g.name !== 'all' && g.name !== 'ungrouped' && !isChildOfAnother(inv, g.name)) inv.group('all').children.add(g.name);
+  for (const g of inv.groups.values())
+    if (g.name !== 'all' && g.name !== 'ungrouped' && !isChildOfAnother(inv, g.name))
+      inv.group('all').children.add(g.name);
 }
 
 function isChildOfAnother(inv: Inventory, name: string): boolean {
@@ -195,7 +255,10 @@ function splitWords(line: string): string[] {
   const out: string[] = [];
   const re = /(?:[^\s"']+|"[^"]*"|'[^']*')+/g;
   let m;
-  while ((m = re.exec(line))) { if (m[0].startsWith('#')) break; out.push(m[0]); }
+  while ((m = re.exec(line))) {
+    if (m[0].startsWith('#')) break;
+    out.push(m[0]);
+  }
   return out;
 }
 
@@ -237,12 +300,21 @@ function loadVarsDirs(inv: Inventory, dir: string): void {
       const p = join(base, entry);
       const name = entry.replace(/\.(ya?ml|json)$/, '');
       const files = statSync(p).isDirectory()
-        ? readdirSync(p).sort().filter((f) => /\.(ya?ml|json)$/.test(f) || !f.includes('.')).map((f) => join(p, f))
-        : /\.(ya?ml|json)$/.test(entry) || !entry.includes('.') ? [p] : [];
+        ? readdirSync(p)
+            .sort()
+            .filter((f) => /\.(ya?ml|json)$/.test(f) || !f.includes('.'))
+            .map((f) => join(p, f))
+        : /\.(ya?ml|json)$/.test(entry) || !entry.includes('.')
+          ? [p]
+          : [];
       for (const f of files) {
         const data = loadYamlFile(f);
         if (data === null) continue;
-        if (typeof data !== 'object' || Array.isArray(data)) throw new PlaybookError(posOf(data) ?? { file: f, line: 1 }, `${kind} file must be a mapping of variable names to values`);
+        if (typeof data !== 'object' || Array.isArray(data))
+          throw new PlaybookError(
+            posOf(data) ?? { file: f, line: 1 },
+            `${kind} file must be a mapping of variable names to values`,
+          );
         if (kind === 'group_vars') Object.assign(inv.group(name).fileVars, data);
         else if (inv.hosts.has(name)) Object.assign(inv.hosts.get(name)!.fileVars, data);
       }

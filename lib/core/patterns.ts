@@ -2,7 +2,10 @@
 import { Inventory } from './inventory.js';
 
 export function matchHosts(inv: Inventory, pattern: string): string[] {
-  const parts = pattern.split(/[:,]/).map((s) => s.trim()).filter(Boolean);
+  const parts = pattern
+    .split(/[:,]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
   let result = new Set<string>();
   const intersect: string[][] = [];
   const exclude: string[][] = [];
@@ -21,7 +24,14 @@ function one(inv: Inventory, p: string): string[] {
   if (inv.groups.has(p)) return inv.groupHosts(p);
   if (inv.hosts.has(p)) return [p];
   if (p.includes('*') || p.includes('?')) {
-    const re = new RegExp('^' + p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+    const re = new RegExp(
+      '^' +
+        p
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.') +
+        '$',
+    );
     const out = new Set<string>();
     for (const g of inv.groups.keys()) if (re.test(g)) for (const h of inv.groupHosts(g)) out.add(h);
     for (const h of inv.hosts.keys()) if (re.test(h)) out.add(h);

@@ -5,30 +5,69 @@ import { redact, redactDeep } from '../util/secrets.js';
 
 export type Status = 'ok' | 'changed' | 'unknown' | 'failed' | 'skipped' | 'unreachable';
 export interface TaskEvent {
-  play: string; task: string; task_id: string; host: string; item?: unknown; handler: boolean;
-  status: Status; changes: string[]; ms: number; msg?: string; reason?: string; ignored?: boolean;
+  play: string;
+  task: string;
+  task_id: string;
+  host: string;
+  item?: unknown;
+  handler: boolean;
+  status: Status;
+  changes: string[];
+  ms: number;
+  msg?: string;
+  reason?: string;
+  ignored?: boolean;
   diffs?: { path: string; before: string; after: string }[];
 }
-export interface Recap { ok: number; changed: number; failed: number; skipped: number; unreachable: number; rescued: number; ignored: number; unknown: number }
+export interface Recap {
+  ok: number;
+  changed: number;
+  failed: number;
+  skipped: number;
+  unreachable: number;
+  rescued: number;
+  ignored: number;
+  unknown: number;
+}
 
 const tty = process.stdout.isTTY;
 const color = (code: string, s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
-const COLORS: Record<Status, string> = { ok: '32', changed: '33', unknown: '35', failed: '31', skipped: '36', unreachable: '31' };
+const COLORS: Record<Status, string> = {
+  ok: '32',
+  changed: '33',
+  unknown: '35',
+  failed: '31',
+  skipped: '36',
+  unreachable: '31',
+};
 
 export class Reporter {
   recap = new Map<string, Recap>();
   private live?: { name: string; done: number; total: number; start: number; timer?: NodeJS.Timeout };
 
-  constructor(public json: boolean, public diff: boolean, public check: boolean, private out: (s: string) => void = (s) => process.stdout.write(s)) {}
+  constructor(
+    public json: boolean,
+    public diff: boolean,
+    public check: boolean,
+    private out: (s: string) => void = (s) => process.stdout.write(s),
+  ) {}
 
   host(h: string): Recap {
     let r = this.recap.get(h);
-    if (!r) { r = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, rescued: 0, ignored: 0, unknown: 0 }; this.recap.set(h, r); }
+    if (!r) {
+      r = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, rescued: 0, ignored: 0, unknown: 0 };
+      this.recap.set(h, r);
+    }
     return r;
   }
 
-  private emit(obj: Record<string, unknown>): void { this.out(redact(JSON.stringify(redactDeep(obj))) + '\n'); }
-  private line(s: string): void { this.clearLive(); this.out(redact(s) + '\n'); }
+  private emit(obj: Record<string, unknown>): void {
+    this.out(redact(JSON.stringify(redactDeep(obj))) + '\n');
+  }
+  private line(s: string): void {
+    this.clearLive();
+    this.out(redact(s) + '\n');
+  }
 
   play(name: string, hosts: string[]): void {
     if (this.json) this.emit({ event: 'play', play: name, hosts });
@@ -47,14 +86,26 @@ export class Reporter {
     const s = Math.round((Date.now() - this.live.start) / 1000);
     if (s >= 2) process.stdout.write(`\r\x1b[2K  … ${this.live.done}/${this.live.total} hosts done, ${s} s`);
   }
-  private clearLive(): void { if (tty && this.live && Date.now() - this.live.start >= 2000) process.stdout.write('\r\x1b[2K'); }
-  taskEnd(): void { if (this.live?.timer) clearInterval(this.live.timer); this.clearLive(); this.live = undefined; }
+  private clearLive(): void {
+    if (tty && this.live && Date.now() - this.live.start >= 2000) process.stdout.write('\r\x1b[2K');
+  }
+  taskEnd(): void {
+    if (this.live?.timer) clearInterval(this.live.timer);
+    this.clearLive();
+    this.live = undefined;
+  }
 
   task(e: TaskEvent, countInRecap = true): void {
     if (this.live) this.live.done++;
     if (countInRecap) this.count(e.host, e.status, e.ignored);
     if (this.json) {
-      const o: Record<string, unknown> = { event: 'task', play: e.play, task: e.task, task_id: e.task_id, host: e.host };
+      const o: Record<string, unknown> = {
+        event: 'task',
+        play: e.play,
+        task: e.task,
+        task_id: e.task_id,
+        host: e.host,
+      };
       if (e.item !== undefined) o.item = e.item;
       Object.assign(o, { handler: e.handler, status: e.status, changes: e.changes, ms: e.ms });
       if (e.reason) o.reason = e.reason;
@@ -64,23 +115,42 @@ export class Reporter {
       return;
     }
     const label = e.status === 'unknown' ? 'unknown' : e.status === 'failed' ? 'fatal' : e.status;
-    const item = e.item !== undefined ? ` => (item=${typeof e.item === 'object' ? JSON.stringify(e.item) : e.item})` : '';
+    const item =
+      e.item !== undefined ? ` => (item=${typeof e.item === 'object' ? JSON.stringify(e.item) : e.item})` : '';
     let s = color(COLORS[e.status], `${label}: [${e.host}]${item}`);
-    if (e.status === 'failed' || e.status === 'unreachable') s += color(COLORS[e.status], `: ${e.msg ?? ''}`) + (e.ignored ? ' ...ignoring' : '');
+    if (e.status === 'failed' || e.status === 'unreachable')
+      s += color(COLORS[e.status], `: ${e.msg ?? ''}`) + (e.ignored ? ' ...ignoring' : '');
     else if (e.reason) s += ` (${e.reason})`;
     else if (e.msg && e.status !== 'changed') s += ` => ${e.msg}`;
     if ((this.check || this.diff) && e.changes.length) s += '\n' + e.changes.map((c) => `    - ${c}`).join('\n');
     this.line(s);
-    if (this.diff) for (const d of e.diffs ?? []) this.line(createTwoFilesPatch(`before: ${d.path}`, `after: ${d.path}`, d.before, d.after, '', '', { context: 3 }).replace(/^=+\n/, '').trimEnd());
+    if (this.diff)
+      for (const d of e.diffs ?? [])
+        this.line(
+          createTwoFilesPatch(`before: ${d.path}`, `after: ${d.path}`, d.before, d.after, '', '', { context: 3 })
+            .replace(/^=+\n/, '')
+            .trimEnd(),
+        );
   }
 
   count(host: string, status: Status, ignored?: boolean): void {
     const r = this.host(host);
     if (status === 'ok') r.ok++;
-    if (status === 'changed') { r.ok++; r.changed++; }
-    if (status === 'unknown') { r.ok++; r.unknown++; }
+    if (status === 'changed') {
+      r.ok++;
+      r.changed++;
+    }
+    if (status === 'unknown') {
+      r.ok++;
+      r.unknown++;
+    }
     if (status === 'skipped') r.skipped++;
-    if (status === 'failed') { if (ignored) { r.ignored++; r.ok++; } else r.failed++; }
+    if (status === 'failed') {
+      if (ignored) {
+        r.ignored++;
+        r.ok++;
+      } else r.failed++;
+    }
     if (status === 'unreachable') r.unreachable++;
   }
 
@@ -89,7 +159,9 @@ export class Reporter {
     else process.stderr.write(redact(`ERROR: ${file}${line ? `:${line}:${column ?? 1}` : ''}: ${message}\n`));
   }
 
-  message(text: string): void { if (!this.json) this.line(text); }
+  message(text: string): void {
+    if (!this.json) this.line(text);
+  }
 
   private sorted(): [string, Recap][] {
     return [...this.recap].sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }));
@@ -99,7 +171,15 @@ export class Reporter {
     if (this.json) {
       const hosts: Record<string, Record<string, number>> = {};
       for (const [h, r] of this.sorted()) {
-        hosts[h] = { ok: r.ok, changed: r.changed, failed: r.failed, skipped: r.skipped, unreachable: r.unreachable, rescued: r.rescued, ignored: r.ignored };
+        hosts[h] = {
+          ok: r.ok,
+          changed: r.changed,
+          failed: r.failed,
+          skipped: r.skipped,
+          unreachable: r.unreachable,
+          rescued: r.rescued,
+          ignored: r.ignored,
+        };
         if (this.check) hosts[h].unknown = r.unknown;
       }
       this.emit({ event: 'recap', hosts });
@@ -107,7 +187,16 @@ export class Reporter {
     }
     this.line(`\nPLAY RECAP ${'*'.repeat(60)}`);
     for (const [h, r] of this.sorted()) {
-      const cols = [`ok=${r.ok}`, color(r.changed ? '33' : '0', `changed=${r.changed}`), ...(this.check ? [color(r.unknown ? '35' : '0', `unknown=${r.unknown}`)] : []), color(r.unreachable ? '31' : '0', `unreachable=${r.unreachable}`), color(r.failed ? '31' : '0', `failed=${r.failed}`), `skipped=${r.skipped}`, `rescued=${r.rescued}`, `ignored=${r.ignored}`];
+      const cols = [
+        `ok=${r.ok}`,
+        color(r.changed ? '33' : '0', `changed=${r.changed}`),
+        ...(this.check ? [color(r.unknown ? '35' : '0', `unknown=${r.unknown}`)] : []),
+        color(r.unreachable ? '31' : '0', `unreachable=${r.unreachable}`),
+        color(r.failed ? '31' : '0', `failed=${r.failed}`),
+        `skipped=${r.skipped}`,
+        `rescued=${r.rescued}`,
+        `ignored=${r.ignored}`,
+      ];
       this.line(`${h.padEnd(24)} : ${cols.map((c) => c.padEnd(12)).join(' ')}`);
     }
   }

@@ -16,15 +16,28 @@ import { taskTypes } from '../modules/index.js';
 import { renderDeep, renderString } from '../language/template.js';
 
 export interface RunOptions {
-  check: boolean; diff: boolean; limit?: string; tags: string[]; skipTags: string[];
-  extraVars: Record<string, unknown>; forks: number; forceHandlers: boolean;
+  check: boolean;
+  diff: boolean;
+  limit?: string;
+  tags: string[];
+  skipTags: string[];
+  extraVars: Record<string, unknown>;
+  forks: number;
+  forceHandlers: boolean;
   /** Makes a Host for an inventory host; SSH by default, replaceable in tests. */
   connect?: (name: string, vars: Record<string, unknown>) => Promise<Host>;
 }
 
 interface HostState {
-  name: string; host?: Host; failed: boolean; unreachable: boolean; ended: boolean;
-  facts: Record<string, unknown>; pending: Pending; notified: Set<string>; error?: string;
+  name: string;
+  host?: Host;
+  failed: boolean;
+  unreachable: boolean;
+  ended: boolean;
+  facts: Record<string, unknown>;
+  pending: Pending;
+  notified: Set<string>;
+  error?: string;
 }
 
 type Outcome = { status: Status; result: Record<string, unknown>; changes: Change[] };
@@ -33,8 +46,15 @@ class Semaphore {
   private waiting: (() => void)[] = [];
   constructor(private free: number) {}
   async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--; else await new Promise<void>((r) => this.waiting.push(r));
-    try { return await fn(); } finally { const next = this.waiting.shift(); if (next) next(); else this.free++; }
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
   }
 }
 
@@ -58,7 +78,12 @@ export class Runner {
   private groups: Record<string, string[]> = {};
   private groupNames = new Map<string, string[]>();
 
-  constructor(private pb: LoadedPlaybook, private inv: Inventory, private opts: RunOptions, private report: Reporter) {
+  constructor(
+    private pb: LoadedPlaybook,
+    private inv: Inventory,
+    private opts: RunOptions,
+    private report: Reporter,
+  ) {
     this.sem = new Semaphore(Math.max(1, opts.forks));
     collectSecrets(opts.extraVars);
     for (const g of inv.groups.keys()) this.groups[g] = inv.groupHosts(g);
@@ -78,7 +103,9 @@ export class Runner {
       if (process.env.RMQPLAY_STATS) {
         const st = hosts.map((h) => (h as SshHost | undefined)?.stats).filter(Boolean) as SshHost['stats'][];
         const sum = (k: keyof SshHost['stats']) => st.reduce((a, s) => a + s[k], 0);
-        process.stderr.write(`rmqplay: hosts=${hosts.length} connections=${sum('connects')} channels=${sum('channels')} commands=${sum('commands')}\n`);
+        process.stderr.write(
+          `rmqplay: hosts=${hosts.length} connections=${sum('connects')} channels=${sum('channels')} commands=${sum('commands')}\n`,
+        );
       }
       await Promise.all(hosts.map((h) => h?.close()));
     }
@@ -91,21 +118,43 @@ export class Runner {
 
   private state(name: string): HostState {
     let s = this.states.get(name);
-    if (!s) { s = { name, failed: false, unreachable: false, ended: false, facts: {}, pending: new Pending(), notified: new Set() }; this.states.set(name, s); }
+    if (!s) {
+      s = {
+        name,
+        failed: false,
+        unreachable: false,
+        ended: false,
+        facts: {},
+        pending: new Pending(),
+        notified: new Set(),
+      };
+      this.states.set(name, s);
+    }
     return s;
   }
 
-  private active(hosts: string[]): string[] { return hosts.filter((h) => { const s = this.state(h); return !s.failed && !s.unreachable && !s.ended; }); }
+  private active(hosts: string[]): string[] {
+    return hosts.filter((h) => {
+      const s = this.state(h);
+      return !s.failed && !s.unreachable && !s.ended;
+    });
+  }
 
   private async runPlay(play: Play): Promise<void> {
     this.play = play;
     collectSecrets(play.vars);
     collectSecrets(play.varsFiles);
     let hosts = matchHosts(this.inv, play.hosts);
-    if (this.opts.limit) { const lim = new Set(matchHosts(this.inv, this.opts.limit)); hosts = hosts.filter((h) => lim.has(h)); }
+    if (this.opts.limit) {
+      const lim = new Set(matchHosts(this.inv, this.opts.limit));
+      hosts = hosts.filter((h) => lim.has(h));
+    }
     hosts = hosts.filter((h) => !this.state(h).failed && !this.state(h).unreachable);
     this.report.play(play.name, hosts);
-    if (!hosts.length) { this.report.message('skipping: no hosts matched'); return; }
+    if (!hosts.length) {
+      this.report.message('skipping: no hosts matched');
+      return;
+    }
     this.playHosts = hosts;
     for (const h of hosts) this.state(h).ended = false;
     for (const batch of batches(hosts, play.serial)) {
@@ -120,21 +169,41 @@ export class Runner {
   }
 
   private async connectAll(hosts: string[]): Promise<void> {
-    await Promise.all(hosts.map((h) => this.sem.run(async () => {
-      const s = this.state(h);
-      try { s.host = await this.connection(h); } catch (e) {
-        s.unreachable = true;
-        s.error = (e as Error).message;
-        this.report.task({ play: this.play.name, task: 'connect', task_id: formatWhere(this.play.where), host: h, handler: false, status: 'unreachable', changes: [], ms: 0, msg: redact((e as Error).message) });
-      }
-    })));
+    await Promise.all(
+      hosts.map((h) =>
+        this.sem.run(async () => {
+          const s = this.state(h);
+          try {
+            s.host = await this.connection(h);
+          } catch (e) {
+            s.unreachable = true;
+            s.error = (e as Error).message;
+            this.report.task({
+              play: this.play.name,
+              task: 'connect',
+              task_id: formatWhere(this.play.where),
+              host: h,
+              handler: false,
+              status: 'unreachable',
+              changes: [],
+              ms: 0,
+              msg: redact((e as Error).message),
+            });
+          }
+        }),
+      ),
+    );
   }
 
   private connection(name: string): Promise<Host> {
     let c = this.connections.get(name);
     if (!c) {
       // Only the connection variables are rendered here: others may need the play's variables.
-      const vars = { ...this.invVars.get(name), inventory_hostname: name, inventory_hostname_short: name.split('.')[0] };
+      const vars = {
+        ...this.invVars.get(name),
+        inventory_hostname: name,
+        inventory_hostname_short: name.split('.')[0],
+      };
       const conn: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(vars)) if (k.startsWith('ansible_')) conn[k] = renderDeep(v, vars);
       c = (this.opts.connect ?? defaultConnect)(name, conn);
@@ -148,7 +217,8 @@ export class Runner {
     const tags = new Set([...t.tags, ...this.play.tags]);
     if (tags.has('never') && !this.opts.tags.some((x) => tags.has(x))) return false;
     if (this.opts.skipTags.some((x) => tags.has(x))) return false;
-    if (this.opts.tags.length && !tags.has('always') && !this.opts.tags.some((x) => tags.has(x) || x === 'all')) return !!t.block;
+    if (this.opts.tags.length && !tags.has('always') && !this.opts.tags.some((x) => tags.has(x) || x === 'all'))
+      return !!t.block;
     return true;
   }
 
@@ -163,13 +233,21 @@ export class Runner {
       const act = this.active(hosts);
       if (!act.length) return;
       if (!this.selected(t)) continue;
-      if (t.block) { await this.runBlock(t, act); continue; }
-      if (t.meta) { await this.runMeta(t, act); continue; }
+      if (t.block) {
+        await this.runBlock(t, act);
+        continue;
+      }
+      if (t.meta) {
+        await this.runMeta(t, act);
+        continue;
+      }
       await this.runTask(t, act);
-      if (this.play.anyErrorsFatal && act.some((h) => this.state(h).failed)) for (const h of this.playHosts) this.state(h).ended = true;
+      if (this.play.anyErrorsFatal && act.some((h) => this.state(h).failed))
+        for (const h of this.playHosts) this.state(h).ended = true;
       if (this.play.maxFailPercentage !== undefined) {
         const failed = this.playHosts.filter((h) => this.state(h).failed || this.state(h).unreachable).length;
-        if ((failed / this.playHosts.length) * 100 > this.play.maxFailPercentage) for (const h of this.playHosts) this.state(h).ended = true;
+        if ((failed / this.playHosts.length) * 100 > this.play.maxFailPercentage)
+          for (const h of this.playHosts) this.state(h).ended = true;
       }
     }
   }
@@ -184,12 +262,20 @@ export class Runner {
       for (const h of failedIn) this.state(h).failed = false;
       await this.runList(withInherited(t.rescue, t), failedIn);
       // As in Ansible's recap, a rescued failure counts as rescued, not failed.
-      for (const h of failedIn) if (!this.state(h).failed) { const r = this.report.host(h); r.rescued++; r.failed--; }
+      for (const h of failedIn)
+        if (!this.state(h).failed) {
+          const r = this.report.host(h);
+          r.rescued++;
+          r.failed--;
+        }
     }
     if (t.always?.length) {
       const failedNow = entering.filter((h) => this.state(h).failed);
       for (const h of failedNow) this.state(h).failed = false;
-      await this.runList(withInherited(t.always, t), entering.filter((h) => !this.state(h).unreachable));
+      await this.runList(
+        withInherited(t.always, t),
+        entering.filter((h) => !this.state(h).unreachable),
+      );
       for (const h of failedNow) this.state(h).failed = true;
     }
   }
@@ -211,7 +297,10 @@ export class Runner {
         return notified && canRun && !s.ended;
       });
       if (!targets.length) continue;
-      for (const h of targets) { const s = this.state(h); for (const n of names) s.notified.delete(n); }
+      for (const h of targets) {
+        const s = this.state(h);
+        for (const n of names) s.notified.delete(n);
+      }
       const wasFailed = targets.filter((h) => this.state(h).failed);
       for (const h of wasFailed) this.state(h).failed = false;
       await this.runTask(hd, targets);
@@ -228,19 +317,44 @@ export class Runner {
     const roleDefaults = Object.assign({}, ...this.play.roles.map((r) => r.defaults), role?.defaults ?? {});
     const roleVars = Object.assign({}, ...this.play.roles.map((r) => r.vars), role?.vars ?? {});
     return {
-      ...roleDefaults, ...this.invVars.get(host), ...this.play.vars, ...this.play.varsFiles,
-      ...roleVars, ...t.vars, ...s.facts, ...(role?.params ?? {}), ...this.opts.extraVars, ...magic, ...extra,
+      ...roleDefaults,
+      ...this.invVars.get(host),
+      ...this.play.vars,
+      ...this.play.varsFiles,
+      ...roleVars,
+      ...t.vars,
+      ...s.facts,
+      ...(role?.params ?? {}),
+      ...this.opts.extraVars,
+      ...magic,
+      ...extra,
     };
   }
 
   private magic(host: string): Record<string, unknown> {
     const hostvars: Record<string, unknown> = {};
-    for (const [h, v] of this.invVars) hostvars[h] = { ...v, ...(this.states.get(h)?.facts ?? {}), inventory_hostname: h, inventory_hostname_short: h.split('.')[0] };
+    for (const [h, v] of this.invVars)
+      hostvars[h] = {
+        ...v,
+        ...(this.states.get(h)?.facts ?? {}),
+        inventory_hostname: h,
+        inventory_hostname_short: h.split('.')[0],
+      };
     const active = this.active(this.playHosts);
     return {
-      inventory_hostname: host, inventory_hostname_short: host.split('.')[0], groups: this.groups, group_names: this.groupNames.get(host) ?? [],
-      hostvars, ansible_play_hosts: active, play_hosts: active, ansible_play_batch: active, ansible_play_hosts_all: this.playHosts,
-      ansible_check_mode: this.opts.check, ansible_diff_mode: this.opts.diff, playbook_dir: this.pb.dir, omit: '__omit_place_holder__',
+      inventory_hostname: host,
+      inventory_hostname_short: host.split('.')[0],
+      groups: this.groups,
+      group_names: this.groupNames.get(host) ?? [],
+      hostvars,
+      ansible_play_hosts: active,
+      play_hosts: active,
+      ansible_play_batch: active,
+      ansible_play_hosts_all: this.playHosts,
+      ansible_check_mode: this.opts.check,
+      ansible_diff_mode: this.opts.diff,
+      playbook_dir: this.pb.dir,
+      omit: '__omit_place_holder__',
       ansible_forks: this.opts.forks,
     };
   }
@@ -250,7 +364,11 @@ export class Runner {
     const vars = this.vars(t, host, extra);
     for (const c of t.when) {
       let ok: boolean;
-      try { ok = evalExpr(c, vars); } catch (e) { throw new TaskError(`cannot evaluate when "${c}": ${(e as Error).message}`); }
+      try {
+        ok = evalExpr(c, vars);
+      } catch (e) {
+        throw new TaskError(`cannot evaluate when "${c}": ${(e as Error).message}`);
+      }
       if (!ok) return `when: ${c}`;
     }
     return true;
@@ -263,11 +381,14 @@ export class Runner {
         const first = hosts[0];
         const res = await this.sem.run(() => this.onHost(t, first));
         if (t.register) for (const h of hosts) this.state(h).facts[t.register] = res;
-        if (res?.changed && !this.state(first).failed) for (const h of hosts) for (const n of t.notify) this.state(h).notified.add(n);
+        if (res?.changed && !this.state(first).failed)
+          for (const h of hosts) for (const n of t.notify) this.state(h).notified.add(n);
         return;
       }
       await Promise.all(hosts.map((h) => this.sem.run(() => this.onHost(t, h))));
-    } finally { this.report.taskEnd(); }
+    } finally {
+      this.report.taskEnd();
+    }
   }
 
   /** One task on one host, with its loop; reports each item; returns the registered result. */
@@ -281,9 +402,14 @@ export class Runner {
         if (!Array.isArray(l)) throw new TaskError(`loop must be a list, got ${typeof l}`);
         items = l;
       }
-    } catch (e) { this.fail(t, s, base, undefined, e as Error, 0); return { failed: true, msg: (e as Error).message }; }
+    } catch (e) {
+      this.fail(t, s, base, undefined, e as Error, 0);
+      return { failed: true, msg: (e as Error).message };
+    }
     const results: Record<string, unknown>[] = [];
-    let anyChanged = false, anyFailed = false, allSkipped = true;
+    let anyChanged = false,
+      anyFailed = false,
+      allSkipped = true;
     for (const item of items ?? [undefined]) {
       const extra = items ? { [t.loopVar]: item, ansible_loop_var: t.loopVar } : {};
       const start = Date.now();
@@ -292,7 +418,10 @@ export class Runner {
       try {
         const w = this.when(t, host, extra);
         if (w !== true) {
-          this.report.task({ ...ev, status: 'skipped', changes: [], ms: 0, reason: `conditional result was false (${w})` }, !items);
+          this.report.task(
+            { ...ev, status: 'skipped', changes: [], ms: 0, reason: `conditional result was false (${w})` },
+            !items,
+          );
           results.push({ skipped: true, changed: false, skip_reason: w, ...(items ? { item } : {}) });
           continue;
         }
@@ -300,7 +429,8 @@ export class Runner {
         outcome = await this.execute(t, s, extra);
       } catch (e) {
         if (e instanceof UnknownState) outcome = { status: 'unknown', result: { reason: e.message }, changes: [] };
-        else if (e instanceof SkipTask) outcome = { status: 'skipped', result: { skipped: true, skip_reason: e.message }, changes: [] };
+        else if (e instanceof SkipTask)
+          outcome = { status: 'skipped', result: { skipped: true, skip_reason: e.message }, changes: [] };
         else {
           const r = this.fail(t, s, ev, items ? item : undefined, e as Error, Date.now() - start, !!items);
           anyFailed = anyFailed || !r.ignored;
@@ -313,9 +443,28 @@ export class Runner {
       const ms = Date.now() - start;
       if (outcome.status === 'changed') anyChanged = true;
       results.push({ ...outcome.result, ...(items ? { item } : {}) });
-      const reason = outcome.status === 'unknown' || outcome.status === 'skipped' ? String(outcome.result.reason ?? outcome.result.skip_reason ?? '') : undefined;
-      const msg = typeof outcome.result.msg === 'string' && outcome.result.msg ? outcome.result.msg : outcome.result.msg !== undefined && t.type === 'debug' ? JSON.stringify(outcome.result.msg) : undefined;
-      this.report.task({ ...ev, status: outcome.status, changes: t.noLog ? outcome.changes.map(() => 'hidden (no_log)') : outcome.changes.map((c) => c.action), ms, reason, msg, diffs: t.noLog ? [] : outcome.changes.flatMap((c) => (c.diff ? [c.diff] : [])) }, !items);
+      const reason =
+        outcome.status === 'unknown' || outcome.status === 'skipped'
+          ? String(outcome.result.reason ?? outcome.result.skip_reason ?? '')
+          : undefined;
+      const msg =
+        typeof outcome.result.msg === 'string' && outcome.result.msg
+          ? outcome.result.msg
+          : outcome.result.msg !== undefined && t.type === 'debug'
+            ? JSON.stringify(outcome.result.msg)
+            : undefined;
+      this.report.task(
+        {
+          ...ev,
+          status: outcome.status,
+          changes: t.noLog ? outcome.changes.map(() => 'hidden (no_log)') : outcome.changes.map((c) => c.action),
+          ms,
+          reason,
+          msg,
+          diffs: t.noLog ? [] : outcome.changes.flatMap((c) => (c.diff ? [c.diff] : [])),
+        },
+        !items,
+      );
       if (outcome.status === 'unknown' || outcome.status === 'changed') for (const n of t.notify) s.notified.add(n);
     }
     if (items) {
@@ -323,16 +472,27 @@ export class Runner {
       this.report.count(host, agg);
       if (anyFailed && !isTrue(t.ignoreErrors)) s.failed = true;
     }
-    const reg = items ? { results, changed: anyChanged, failed: anyFailed, skipped: allSkipped } : results[0] ?? {};
+    const reg = items ? { results, changed: anyChanged, failed: anyFailed, skipped: allSkipped } : (results[0] ?? {});
     if (t.register) s.facts[t.register] = reg;
     return reg;
   }
 
-  private fail(t: Task, s: HostState, ev: Record<string, unknown> & { task: string; play: string; task_id: string; host: string; handler: boolean }, item: unknown, e: Error, ms: number, inLoop = false): { result: Record<string, unknown>; ignored: boolean; unreachable: boolean } {
+  private fail(
+    t: Task,
+    s: HostState,
+    ev: Record<string, unknown> & { task: string; play: string; task_id: string; host: string; handler: boolean },
+    item: unknown,
+    e: Error,
+    ms: number,
+    inLoop = false,
+  ): { result: Record<string, unknown>; ignored: boolean; unreachable: boolean } {
     const unreachable = e instanceof ConnectError;
     const ignored = !unreachable && isTrue(t.ignoreErrors);
     const msg = redact(e.message);
-    this.report.task({ ...(ev as any), status: unreachable ? 'unreachable' : 'failed', changes: [], ms, msg, ignored }, !inLoop);
+    this.report.task(
+      { ...(ev as any), status: unreachable ? 'unreachable' : 'failed', changes: [], ms, msg, ignored },
+      !inLoop,
+    );
     if (unreachable) s.unreachable = true;
     else if (!ignored && !inLoop) s.failed = true;
     const result = { failed: true, changed: false, msg, ...((e as { result?: object }).result ?? {}) };
@@ -344,7 +504,10 @@ export class Runner {
     const on = t.become ?? this.play.become ?? vars.ansible_become;
     if (!isTrue(on as boolean | string | undefined)) return undefined;
     const pw = vars.ansible_become_password ?? vars.ansible_become_pass;
-    return { user: String(t.becomeUser ?? this.play.becomeUser ?? vars.ansible_become_user ?? 'root'), password: pw === undefined ? undefined : String(pw) };
+    return {
+      user: String(t.becomeUser ?? this.play.becomeUser ?? vars.ansible_become_user ?? 'root'),
+      password: pw === undefined ? undefined : String(pw),
+    };
   }
 
   /** check → plan → (apply → re-check), with retries/until, changed_when and failed_when. */
@@ -352,7 +515,11 @@ export class Runner {
     const vars = this.vars(t, s.name, extra);
     const type = taskTypes.get(t.type!)!;
     let args: Record<string, any>;
-    try { args = renderDeep(t.args, vars) as Record<string, any>; } catch (e) { throw new TaskError(`cannot render the arguments: ${(e as Error).message}`); }
+    try {
+      args = renderDeep(t.args, vars) as Record<string, any>;
+    } catch (e) {
+      throw new TaskError(`cannot render the arguments: ${(e as Error).message}`);
+    }
     for (const [k, v] of Object.entries(args)) if (v === '__omit_place_holder__') delete args[k];
     let host = s.host!;
     if (t.delegateTo) {
@@ -361,36 +528,62 @@ export class Runner {
     }
     const check = t.checkMode === undefined ? this.opts.check : isTrue(t.checkMode);
     const ctx: TaskCtx = {
-      host: sudoChecked(host), pending: check ? s.pending : new Pending(), pendingOf: (h) => (check ? this.state(h).pending : new Pending()), become: this.become(t, vars), checkMode: check, vars, taskId: t.id, taskName: t.name,
+      host: sudoChecked(host),
+      pending: check ? s.pending : new Pending(),
+      pendingOf: (h) => (check ? this.state(h).pending : new Pending()),
+      become: this.become(t, vars),
+      checkMode: check,
+      vars,
+      taskId: t.id,
+      taskName: t.name,
       findFile: (kind, name) => findFile(this.pb.dir, t.file, t.role, kind, name),
     };
     const retries = t.until !== undefined ? Number(t.retries ?? 3) : 0;
     const delay = Number(t.delay ?? 5);
     for (let attempt = 0; ; attempt++) {
       let outcome: Outcome;
-      try { outcome = await this.once(t, type, ctx, args, check, s); } catch (e) {
-        if (attempt < retries && !(e instanceof UnknownState) && !(e instanceof ConnectError)) { await sleep(delay * 1000); continue; }
+      try {
+        outcome = await this.once(t, type, ctx, args, check, s);
+      } catch (e) {
+        if (attempt < retries && !(e instanceof UnknownState) && !(e instanceof ConnectError)) {
+          await sleep(delay * 1000);
+          continue;
+        }
         throw e;
       }
       if (t.until === undefined || check) return outcome;
-      const ok = evalExpr(t.until, { ...vars, ...(t.register ? { [t.register]: outcome.result } : {}), ...outcome.result });
+      const ok = evalExpr(t.until, {
+        ...vars,
+        ...(t.register ? { [t.register]: outcome.result } : {}),
+        ...outcome.result,
+      });
       if (ok) return { ...outcome, result: { ...outcome.result, attempts: attempt + 1 } };
       if (attempt >= retries) throw new TaskError(`condition "${t.until}" still false after ${attempt + 1} attempts`);
       await sleep(delay * 1000);
     }
   }
 
-  private async once(t: Task, type: (typeof taskTypes extends Map<string, infer T> ? T : never), ctx: TaskCtx, args: Record<string, any>, check: boolean, s: HostState): Promise<Outcome> {
+  private async once(
+    t: Task,
+    type: typeof taskTypes extends Map<string, infer T> ? T : never,
+    ctx: TaskCtx,
+    args: Record<string, any>,
+    check: boolean,
+    s: HostState,
+  ): Promise<Outcome> {
     const state = await type.check(ctx, args);
     const changes = type.plan(args, state);
     let result: Record<string, unknown> = { changed: changes.length > 0, ...(type.result?.(args, state) ?? {}) };
     if (type.facts) Object.assign(s.facts, type.facts(args));
     if (check) {
       // changed_when: false declares a read-only command: nothing pending, nothing to report.
-      const literal = t.changedWhen && t.changedWhen.every((c) => typeof c === 'boolean' || /^(true|false)$/i.test(String(c)));
+      const literal =
+        t.changedWhen && t.changedWhen.every((c) => typeof c === 'boolean' || /^(true|false)$/i.test(String(c)));
       if (t.changedWhen && changes.length) {
-        if (!literal) throw new UnknownState('changed_when depends on the output of a command that check mode does not run');
-        if (!evalExpr(t.changedWhen[0], {})) return { status: 'ok', result: { ...result, changed: false }, changes: [] };
+        if (!literal)
+          throw new UnknownState('changed_when depends on the output of a command that check mode does not run');
+        if (!evalExpr(t.changedWhen[0], {}))
+          return { status: 'ok', result: { ...result, changed: false }, changes: [] };
       }
       if (changes.length) s.pending.record(t.name, changes);
       return { status: changes.length ? 'changed' : 'ok', result, changes };
@@ -408,7 +601,10 @@ export class Runner {
       }
       if (!changes.every((c) => c.always)) {
         const again = type.plan(args, await type.check(ctx, args)).filter((c) => !c.always);
-        if (again.length) throw new TaskError(`not idempotent: after applying, the task still wants to: ${again.map((c) => c.action).join('; ')}`);
+        if (again.length)
+          throw new TaskError(
+            `not idempotent: after applying, the task still wants to: ${again.map((c) => c.action).join('; ')}`,
+          );
       }
     }
     if (type.verify) result = { ...result, ...(await type.verify(ctx, args, state)) };
@@ -417,7 +613,13 @@ export class Runner {
     if (t.changedWhen) changed = t.changedWhen.every((c) => evalExpr(c, evalVars));
     if (t.failedWhen) {
       const failed = t.failedWhen.some((c) => evalExpr(c, evalVars));
-      if (failed) throw Object.assign(new TaskError(`failed_when matched: ${t.failedWhen.join(' or ')}${result.stderr ? ` (stderr: ${String(result.stderr).trim().split('\n').slice(-2).join(' | ')})` : ''}`), { result });
+      if (failed)
+        throw Object.assign(
+          new TaskError(
+            `failed_when matched: ${t.failedWhen.join(' or ')}${result.stderr ? ` (stderr: ${String(result.stderr).trim().split('\n').slice(-2).join(' | ')})` : ''}`,
+          ),
+          { result },
+        );
     } else if (failedWhenOverride) throw new TaskError('the task failed');
     return { status: changed ? 'changed' : 'ok', result: { ...result, changed }, changes: changed ? changes : [] };
   }
@@ -429,7 +631,10 @@ function sudoChecked(host: Host): Host {
   const check = (r: RunResult, become?: Become): RunResult => {
     if (!become) return r;
     if (r.code === 97 && /sudo needs a password/.test(r.stderr)) throw new TaskError(r.stderr.trim());
-    if (/incorrect password attempt|Sorry, try again/.test(r.stderr)) throw new TaskError(`sudo did not accept ansible_become_password for becoming ${become.user}: check the password`);
+    if (/incorrect password attempt|Sorry, try again/.test(r.stderr))
+      throw new TaskError(
+        `sudo did not accept ansible_become_password for becoming ${become.user}: check the password`,
+      );
     return r;
   };
   return {
@@ -443,19 +648,27 @@ function sudoChecked(host: Host): Host {
 
 function withInherited(tasks: Task[], parent: Task): Task[] {
   return tasks.map((c) => ({
-    ...c, vars: { ...parent.vars, ...c.vars }, tags: [...parent.tags, ...c.tags],
-    become: c.become ?? parent.become, becomeUser: c.becomeUser ?? parent.becomeUser,
-    ignoreErrors: c.ignoreErrors ?? parent.ignoreErrors, notify: c.notify,
+    ...c,
+    vars: { ...parent.vars, ...c.vars },
+    tags: [...parent.tags, ...c.tags],
+    become: c.become ?? parent.become,
+    becomeUser: c.becomeUser ?? parent.becomeUser,
+    ignoreErrors: c.ignoreErrors ?? parent.ignoreErrors,
+    notify: c.notify,
   }));
 }
 
 export function batches(hosts: string[], serial?: (number | string)[]): string[][] {
   if (!serial || !serial.length) return [hosts];
   const out: string[][] = [];
-  let i = 0, k = 0;
+  let i = 0,
+    k = 0;
   while (i < hosts.length) {
     const spec = serial[Math.min(k++, serial.length - 1)];
-    const n = typeof spec === 'string' && spec.endsWith('%') ? Math.max(1, Math.floor((hosts.length * parseFloat(spec)) / 100)) : Math.max(1, Number(spec) || hosts.length);
+    const n =
+      typeof spec === 'string' && spec.endsWith('%')
+        ? Math.max(1, Math.floor((hosts.length * parseFloat(spec)) / 100))
+        : Math.max(1, Number(spec) || hosts.length);
     out.push(hosts.slice(i, i + n));
     i += n;
   }

@@ -10,32 +10,72 @@ const cond = { anyOf: [{ type: ['string', 'boolean'] }, { type: 'array', items: 
 
 export const TASK_KEYWORDS: Record<string, object> = {
   name: { type: 'string' },
-  when: cond, loop: { type: ['array', 'string'] }, with_items: { type: ['array', 'string'] },
-  loop_control: { type: 'object', properties: { loop_var: { type: 'string' }, label: { type: 'string' }, pause: { type: 'number' } }, additionalProperties: false },
+  when: cond,
+  loop: { type: ['array', 'string'] },
+  with_items: { type: ['array', 'string'] },
+  loop_control: {
+    type: 'object',
+    properties: { loop_var: { type: 'string' }, label: { type: 'string' }, pause: { type: 'number' } },
+    additionalProperties: false,
+  },
   register: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
-  notify: strOrList, listen: strOrList, tags: strOrList,
-  become: boolish, become_user: { type: 'string' },
-  run_once: boolish, delegate_to: { type: 'string' }, ignore_errors: boolish,
-  changed_when: cond, failed_when: cond, until: { type: ['string', 'boolean'] },
-  retries: { type: ['integer', 'string'] }, delay: { type: ['number', 'string'] },
-  check_mode: boolish, diff: boolish, no_log: boolish, vars: { type: 'object' }, args: { type: 'object' },
+  notify: strOrList,
+  listen: strOrList,
+  tags: strOrList,
+  become: boolish,
+  become_user: { type: 'string' },
+  run_once: boolish,
+  delegate_to: { type: 'string' },
+  ignore_errors: boolish,
+  changed_when: cond,
+  failed_when: cond,
+  until: { type: ['string', 'boolean'] },
+  retries: { type: ['integer', 'string'] },
+  delay: { type: ['number', 'string'] },
+  check_mode: boolish,
+  diff: boolish,
+  no_log: boolish,
+  vars: { type: 'object' },
+  args: { type: 'object' },
   environment: { type: 'object' },
-  block: { type: 'array' }, rescue: { type: 'array' }, always: { type: 'array' },
-  import_tasks: { type: 'string' }, include_tasks: { type: 'string' },
+  block: { type: 'array' },
+  rescue: { type: 'array' },
+  always: { type: 'array' },
+  import_tasks: { type: 'string' },
+  include_tasks: { type: 'string' },
   meta: { enum: ['flush_handlers', 'noop', 'end_play', 'end_host', 'clear_host_errors'] },
-  any_errors_fatal: boolish, timeout: { type: 'integer' },
+  any_errors_fatal: boolish,
+  timeout: { type: 'integer' },
 };
 
 export const PLAY_KEYS: Record<string, object> = {
-  name: { type: 'string' }, hosts: strOrList, vars: { type: 'object' }, vars_files: strOrList,
+  name: { type: 'string' },
+  hosts: strOrList,
+  vars: { type: 'object' },
+  vars_files: strOrList,
   serial: { anyOf: [{ type: ['integer', 'string'] }, { type: 'array', items: { type: ['integer', 'string'] } }] },
-  become: boolish, become_user: { type: 'string' }, strategy: { enum: ['linear', 'free'] },
-  any_errors_fatal: boolish, max_fail_percentage: { type: ['number', 'string'] },
-  pre_tasks: { type: 'array' }, roles: { type: 'array' }, tasks: { type: 'array' }, post_tasks: { type: 'array' }, handlers: { type: 'array' },
-  tags: strOrList, force_handlers: boolish, environment: { type: 'object' },
+  become: boolish,
+  become_user: { type: 'string' },
+  strategy: { enum: ['linear', 'free'] },
+  any_errors_fatal: boolish,
+  max_fail_percentage: { type: ['number', 'string'] },
+  pre_tasks: { type: 'array' },
+  roles: { type: 'array' },
+  tasks: { type: 'array' },
+  post_tasks: { type: 'array' },
+  handlers: { type: 'array' },
+  tags: strOrList,
+  force_handlers: boolish,
+  environment: { type: 'object' },
   // Accepted for Ansible compatibility; they change nothing here (rmqplay gathers no facts).
-  gather_facts: boolish, gather_subset: strOrList, connection: { type: 'string' }, remote_user: { type: 'string' },
-  ignore_unreachable: boolish, order: { type: 'string' }, collections: strOrList, module_defaults: { type: 'object' },
+  gather_facts: boolish,
+  gather_subset: strOrList,
+  connection: { type: 'string' },
+  remote_user: { type: 'string' },
+  ignore_unreachable: boolish,
+  order: { type: 'string' },
+  collections: strOrList,
+  module_defaults: { type: 'object' },
 };
 
 export function buildSchema(): Record<string, any> {
@@ -48,10 +88,36 @@ export function buildSchema(): Record<string, any> {
     type: 'array',
     items: { anyOf: [{ $ref: '#/$defs/import_playbook' }, { $ref: '#/$defs/play' }] },
     $defs: {
-      import_playbook: { type: 'object', properties: { import_playbook: { type: 'string' }, name: { type: 'string' }, vars: { type: 'object' }, when: cond, tags: strOrList }, required: ['import_playbook'], additionalProperties: false },
+      import_playbook: {
+        type: 'object',
+        properties: {
+          import_playbook: { type: 'string' },
+          name: { type: 'string' },
+          vars: { type: 'object' },
+          when: cond,
+          tags: strOrList,
+        },
+        required: ['import_playbook'],
+        additionalProperties: false,
+      },
       play: { type: 'object', properties: PLAY_KEYS, required: ['hosts'], additionalProperties: false },
       taskKeywords: { type: 'object', properties: TASK_KEYWORDS },
-      role: { anyOf: [{ type: 'string' }, { type: 'object', properties: { role: { type: 'string' }, name: { type: 'string' }, vars: { type: 'object' }, tags: strOrList, when: cond }, additionalProperties: true }] },
+      role: {
+        anyOf: [
+          { type: 'string' },
+          {
+            type: 'object',
+            properties: {
+              role: { type: 'string' },
+              name: { type: 'string' },
+              vars: { type: 'object' },
+              tags: strOrList,
+              when: cond,
+            },
+            additionalProperties: true,
+          },
+        ],
+      },
       tasks,
     },
   };
@@ -79,16 +145,28 @@ export function explain(errors: ErrorObject[] | null | undefined): { path: strin
   const out: { path: string[]; message: string }[] = [];
   const seen = new Set<string>();
   for (const e of errors ?? []) {
-    const path = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const path = e.instancePath
+      .split('/')
+      .slice(1)
+      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
     let message: string;
-    if (e.keyword === 'additionalProperties') { path.push(String((e.params as any).additionalProperty)); message = `unknown key "${(e.params as any).additionalProperty}"`; }
-    else if (e.keyword === 'required') message = `missing required argument "${(e.params as any).missingProperty}"`;
+    if (e.keyword === 'additionalProperties') {
+      path.push(String((e.params as any).additionalProperty));
+      message = `unknown key "${(e.params as any).additionalProperty}"`;
+    } else if (e.keyword === 'required') message = `missing required argument "${(e.params as any).missingProperty}"`;
     else if (e.keyword === 'enum') message = `must be one of: ${(e.params as any).allowedValues.join(', ')}`;
     else if (e.keyword === 'type') message = `must be ${(e.params as any).type}`;
-    else if (e.keyword === 'oneOf' || e.keyword === 'anyOf') message = e.keyword === 'oneOf' && (e.params as any).passingSchemas ? 'give only one of the alternatives' : 'does not match any allowed form';
+    else if (e.keyword === 'oneOf' || e.keyword === 'anyOf')
+      message =
+        e.keyword === 'oneOf' && (e.params as any).passingSchemas
+          ? 'give only one of the alternatives'
+          : 'does not match any allowed form';
     else message = e.message ?? e.keyword;
     const key = path.join('/') + message;
-    if (!seen.has(key)) { seen.add(key); out.push({ path, message }); }
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push({ path, message });
+    }
   }
   return out;
 }

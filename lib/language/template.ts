@@ -6,7 +6,9 @@ import Handlebars from 'handlebars';
 const hb = Handlebars.create();
 
 hb.registerHelper('default', (v: unknown, d: unknown) => (v === undefined || v === null || v === '' ? d : v));
-hb.registerHelper('join', (list: unknown, sep: unknown) => (Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ',') : ''));
+hb.registerHelper('join', (list: unknown, sep: unknown) =>
+  Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ',') : '',
+);
 hb.registerHelper('json', (v: unknown) => JSON.stringify(v));
 hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 hb.registerHelper('ne', (a: unknown, b: unknown) => a !== b);
@@ -15,26 +17,65 @@ hb.registerHelper('lookup_var', (obj: Record<string, unknown>, key: string, fiel
   return typeof field === 'string' ? v?.[field] : v;
 });
 // Erlang terms for advanced.config: a quoted string, and a list of {"key", "value"} pairs.
-const erlString = (v: unknown) => `"${String(v ?? '').replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+const erlString = (v: unknown) =>
+  `"${String(v ?? '')
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')}"`;
 hb.registerHelper('erl_string', (v: unknown) => erlString(v));
-hb.registerHelper('erl_pairs', (o: unknown) => Object.entries((o as Record<string, unknown>) ?? {}).map(([k, v]) => `{${erlString(k)}, ${erlString(v)}}`).join(', '));
-hb.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).flatMap((a) => (Array.isArray(a) ? a : a === undefined || a === null ? [] : [a])));
+hb.registerHelper('erl_pairs', (o: unknown) =>
+  Object.entries((o as Record<string, unknown>) ?? {})
+    .map(([k, v]) => `{${erlString(k)}, ${erlString(v)}}`)
+    .join(', '),
+);
+hb.registerHelper('concat', (...args: unknown[]) =>
+  args.slice(0, -1).flatMap((a) => (Array.isArray(a) ? a : a === undefined || a === null ? [] : [a])),
+);
 hb.registerHelper('first', (v: unknown) => (Array.isArray(v) ? v[0] : undefined));
-hb.registerHelper('length', (v: unknown) => (Array.isArray(v) || typeof v === 'string' ? v.length : v && typeof v === 'object' ? Object.keys(v).length : 0));
+hb.registerHelper('length', (v: unknown) =>
+  Array.isArray(v) || typeof v === 'string' ? v.length : v && typeof v === 'object' ? Object.keys(v).length : 0,
+);
 hb.registerHelper('short', (v: unknown) => String(v ?? '').split('.')[0]);
-const HELPERS = new Set(['erl_string', 'erl_pairs', '__capture', 'concat', 'first', 'length', 'default', 'join', 'json', 'eq', 'ne', 'lookup_var', 'short', 'if', 'unless', 'each', 'with', 'lookup', 'log']);
+const HELPERS = new Set([
+  'erl_string',
+  'erl_pairs',
+  '__capture',
+  'concat',
+  'first',
+  'length',
+  'default',
+  'join',
+  'json',
+  'eq',
+  'ne',
+  'lookup_var',
+  'short',
+  'if',
+  'unless',
+  'each',
+  'with',
+  'lookup',
+  'log',
+]);
 
 /** Jinja-style x['y'] and x["y"] become Handlebars' x.[y]. */
 function normalize(text: string): string {
   if (!text.includes('{{')) return text;
-  return text.replace(/\{\{([^}]*)\}\}/g, (m, inner: string) => '{{' + inner.replace(/\[\s*(['"])([^'"\]]+)\1\s*\]/g, '.[$2]').replace(/\[(\d+)\]/g, '.[$1]') + '}}');
+  return text.replace(
+    /\{\{([^}]*)\}\}/g,
+    (m, inner: string) =>
+      '{{' + inner.replace(/\[\s*(['"])([^'"\]]+)\1\s*\]/g, '.[$2]').replace(/\[(\d+)\]/g, '.[$1]') + '}}',
+  );
 }
 
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 function compiled(text: string): HandlebarsTemplateDelegate {
   let t = cache.get(text);
   if (!t) {
-    t = hb.compile(normalize(text), { noEscape: true, strict: true, knownHelpers: Object.fromEntries([...HELPERS].map((h) => [h, true])) });
+    t = hb.compile(normalize(text), {
+      noEscape: true,
+      strict: true,
+      knownHelpers: Object.fromEntries([...HELPERS].map((h) => [h, true])),
+    });
     cache.set(text, t);
   }
   return t;
@@ -48,7 +89,10 @@ export function checkSyntax(text: string): void {
 /** Exactly one {{ ... }} and nothing else: the value itself, not its text. */
 const SINGLE = /^\{\{(?!#|\/|!|>|\^)\s*((?:(?!\}\}).)+?)\s*\}\}$/s;
 let captured: unknown;
-hb.registerHelper('__capture', (v: unknown) => { captured = v; return ''; });
+hb.registerHelper('__capture', (v: unknown) => {
+  captured = v;
+  return '';
+});
 
 /** Renders a playbook string. Variables whose values hold templates themselves are rendered
  *  in turn (as Ansible does), up to a small depth to stop loops. */
@@ -93,7 +137,10 @@ export function templateVars(text: string): string[] {
   const blockParams: string[] = [];
   const visit = (node: any, inEach = false): void => {
     if (!node || typeof node !== 'object') return;
-    if (Array.isArray(node)) { node.forEach((n) => visit(n, inEach)); return; }
+    if (Array.isArray(node)) {
+      node.forEach((n) => visit(n, inEach));
+      return;
+    }
     if (node.type === 'PathExpression') {
       if (node.data || node.this || node.depth > 0 || inEach) return;
       const head = node.parts[0];
@@ -116,10 +163,16 @@ export function templateVars(text: string): string[] {
       const isHelperCall = node.params?.length > 0 || node.hash;
       if (!isHelperCall) visit(node.path, inEach);
       node.params?.forEach((p: any) => visit(p, inEach));
-      visit(node.hash?.pairs?.map((p: any) => p.value), inEach);
+      visit(
+        node.hash?.pairs?.map((p: any) => p.value),
+        inEach,
+      );
       return;
     }
-    if (node.type === 'Program') { visit(node.body, inEach); return; }
+    if (node.type === 'Program') {
+      visit(node.body, inEach);
+      return;
+    }
   };
   visit(ast);
   return [...out];

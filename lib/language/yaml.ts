@@ -4,14 +4,24 @@ import * as jsyaml from 'js-yaml';
 import { readFileSync } from 'node:fs';
 import { PlaybookError, Where } from '../util/errors.js';
 
-interface Pos { file: string; line: number; column: number }
-interface PosNode { pos: Pos; keys?: Map<string, { pos: Pos; value: PosNode }>; items?: PosNode[] }
+interface Pos {
+  file: string;
+  line: number;
+  column: number;
+}
+interface PosNode {
+  pos: Pos;
+  keys?: Map<string, { pos: Pos; value: PosNode }>;
+  items?: PosNode[];
+}
 
 const positions = new WeakMap<object, PosNode>();
 
 export function loadYamlFile(file: string): unknown {
   let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch (e) {
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
     throw new PlaybookError({ file }, `cannot read file: ${(e as Error).message}`);
   }
   return loadYaml(text, file);
@@ -31,8 +41,13 @@ export function loadYaml(text: string, file: string): unknown {
   const lineStarts = [0];
   for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineStarts.push(i + 1);
   const toPos = (offset: number): Pos => {
-    let lo = 0, hi = lineStarts.length - 1;
-    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (lineStarts[mid] <= offset) lo = mid; else hi = mid - 1; }
+    let lo = 0,
+      hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
     return { file, line: lo + 1, column: offset - lineStarts[lo] + 1 };
   };
   let i = 0;

@@ -25,11 +25,16 @@ else echo absent; fi`;
 export function parseStat(out: string): FileState {
   const l = out.split('\n');
   switch (l[0]) {
-    case 'absent': return { kind: 'absent' };
-    case 'link': return { kind: 'link', src: l[1] };
-    case 'directory': return { kind: 'directory', mode: l[1].padStart(4, '0'), owner: l[2], group: l[3] };
-    case 'file': return { kind: 'file', mode: l[1].padStart(4, '0'), owner: l[2], group: l[3], size: Number(l[4]), sha256: l[5] };
-    default: return { kind: 'other', type: l[1] ?? 'unknown' };
+    case 'absent':
+      return { kind: 'absent' };
+    case 'link':
+      return { kind: 'link', src: l[1] };
+    case 'directory':
+      return { kind: 'directory', mode: l[1].padStart(4, '0'), owner: l[2], group: l[3] };
+    case 'file':
+      return { kind: 'file', mode: l[1].padStart(4, '0'), owner: l[2], group: l[3], size: Number(l[4]), sha256: l[5] };
+    default:
+      return { kind: 'other', type: l[1] ?? 'unknown' };
   }
 }
 
@@ -51,11 +56,28 @@ function fromEffect(e: Effect, real?: FileState): FileState {
   if (e.kind !== 'file') return { kind: 'absent' };
   const base = real && (real.kind === 'file' || real.kind === 'directory') ? real : undefined;
   switch (e.state) {
-    case 'absent': return { kind: 'absent' };
-    case 'link': return { kind: 'link', src: e.src };
-    case 'directory': return { kind: 'directory', mode: e.mode ?? base?.mode ?? '0755', owner: e.owner ?? base?.owner ?? 'root', group: e.group ?? base?.group ?? 'root' };
-    case 'file': return { kind: 'file', mode: e.mode ?? base?.mode ?? '0644', owner: e.owner ?? base?.owner ?? 'root', group: e.group ?? base?.group ?? 'root', sha256: e.sha256, size: -1 };
-    case 'attrs': return real ?? { kind: 'absent' };
+    case 'absent':
+      return { kind: 'absent' };
+    case 'link':
+      return { kind: 'link', src: e.src };
+    case 'directory':
+      return {
+        kind: 'directory',
+        mode: e.mode ?? base?.mode ?? '0755',
+        owner: e.owner ?? base?.owner ?? 'root',
+        group: e.group ?? base?.group ?? 'root',
+      };
+    case 'file':
+      return {
+        kind: 'file',
+        mode: e.mode ?? base?.mode ?? '0644',
+        owner: e.owner ?? base?.owner ?? 'root',
+        group: e.group ?? base?.group ?? 'root',
+        sha256: e.sha256,
+        size: -1,
+      };
+    case 'attrs':
+      return real ?? { kind: 'absent' };
   }
 }
 
@@ -78,9 +100,13 @@ export async function parentExists(ctx: TaskCtx, path: string): Promise<boolean>
 }
 
 /** Mode, owner and group differences between wanted attributes and a present path. */
-export function attrChanges(have: { mode: string; owner: string; group: string }, want: { mode?: string; owner?: string; group?: string }): string[] {
+export function attrChanges(
+  have: { mode: string; owner: string; group: string },
+  want: { mode?: string; owner?: string; group?: string },
+): string[] {
   const out: string[] = [];
-  if (want.mode && /^[0-7]+$/.test(want.mode) && parseInt(want.mode, 8) !== parseInt(have.mode, 8)) out.push(`mode ${have.mode} → ${want.mode}`);
+  if (want.mode && /^[0-7]+$/.test(want.mode) && parseInt(want.mode, 8) !== parseInt(have.mode, 8))
+    out.push(`mode ${have.mode} → ${want.mode}`);
   if (want.owner && want.owner !== have.owner) out.push(`owner ${have.owner} → ${want.owner}`);
   if (want.group && want.group !== have.group) out.push(`group ${have.group} → ${want.group}`);
   return out;
@@ -89,6 +115,7 @@ export function attrChanges(have: { mode: string; owner: string; group: string }
 export function attrScript(path: string, want: { mode?: string; owner?: string; group?: string }): string {
   const cmds: string[] = [];
   if (want.mode) cmds.push(`chmod ${q(want.mode)} ${q(path)}`);
-  if (want.owner || want.group) cmds.push(`chown ${q((want.owner ?? '') + (want.group ? ':' + want.group : ''))} ${q(path)}`);
+  if (want.owner || want.group)
+    cmds.push(`chown ${q((want.owner ?? '') + (want.group ? ':' + want.group : ''))} ${q(path)}`);
   return cmds.join(' && ');
 }

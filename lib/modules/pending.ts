@@ -2,7 +2,16 @@
 
 /** What a change does to a host, so check mode can carry it forward to later tasks. */
 export type Effect =
-  | { kind: 'file'; path: string; state: 'file'; sha256: string; content?: string; mode?: string; owner?: string; group?: string }
+  | {
+      kind: 'file';
+      path: string;
+      state: 'file';
+      sha256: string;
+      content?: string;
+      mode?: string;
+      owner?: string;
+      group?: string;
+    }
   | { kind: 'file'; path: string; state: 'directory'; mode?: string; owner?: string; group?: string }
   | { kind: 'file'; path: string; state: 'link'; src: string }
   | { kind: 'file'; path: string; state: 'absent' }
@@ -22,17 +31,25 @@ export interface Change<D = unknown> {
   data?: D;
 }
 
-interface PendingEntry { effect: Effect; task: string; action: string }
+interface PendingEntry {
+  effect: Effect;
+  task: string;
+  action: string;
+}
 
 /** Changes that earlier tasks would make on one host in check mode. Empty in a real run. */
 export class Pending {
   private entries: PendingEntry[] = [];
 
   record(task: string, changes: Change<unknown>[]): void {
-    for (const c of changes) for (const e of c.effects ?? [{ kind: 'other', what: c.action } as Effect]) this.entries.push({ effect: e, task, action: c.action });
+    for (const c of changes)
+      for (const e of c.effects ?? [{ kind: 'other', what: c.action } as Effect])
+        this.entries.push({ effect: e, task, action: c.action });
   }
 
-  get empty(): boolean { return this.entries.length === 0; }
+  get empty(): boolean {
+    return this.entries.length === 0;
+  }
 
   /** The latest pending effect on a path or on a folder above it. */
   file(path: string): Effect | undefined {
@@ -42,15 +59,21 @@ export class Pending {
       if (e.path === path) {
         if (e.state !== 'attrs') return e;
         const base = this.file0(path, i);
-        return base && base.kind === 'file' && base.state !== 'absent' && base.state !== 'link' ? { ...base, ...pick(e) } as Effect : e;
+        return base && base.kind === 'file' && base.state !== 'absent' && base.state !== 'link'
+          ? ({ ...base, ...pick(e) } as Effect)
+          : e;
       }
-      if (e.state === 'absent' && path.startsWith(e.path.replace(/\/$/, '') + '/')) return { kind: 'file', path, state: 'absent' };
+      if (e.state === 'absent' && path.startsWith(e.path.replace(/\/$/, '') + '/'))
+        return { kind: 'file', path, state: 'absent' };
     }
     return undefined;
   }
 
   private file0(path: string, before: number): Effect | undefined {
-    for (let i = before - 1; i >= 0; i--) { const e = this.entries[i].effect; if (e.kind === 'file' && e.path === path && e.state !== 'attrs') return e; }
+    for (let i = before - 1; i >= 0; i--) {
+      const e = this.entries[i].effect;
+      if (e.kind === 'file' && e.path === path && e.state !== 'attrs') return e;
+    }
     return undefined;
   }
 
@@ -58,11 +81,14 @@ export class Pending {
     return [...this.entries].reverse().find((p) => p.effect.kind === 'package' && p.effect.name === name);
   }
 
-  packages(): PendingEntry[] { return this.entries.filter((p) => p.effect.kind === 'package' && p.effect.state === 'present'); }
+  packages(): PendingEntry[] {
+    return this.entries.filter((p) => p.effect.kind === 'package' && p.effect.state === 'present');
+  }
 
   service(name: string): { active?: boolean; enabled?: boolean } | undefined {
     let out: { active?: boolean; enabled?: boolean } | undefined;
-    for (const p of this.entries) if (p.effect.kind === 'service' && p.effect.name === name) out = { ...out, ...strip(p.effect) };
+    for (const p of this.entries)
+      if (p.effect.kind === 'service' && p.effect.name === name) out = { ...out, ...strip(p.effect) };
     return out;
   }
 
@@ -77,12 +103,15 @@ export class Pending {
     return -1;
   }
 
-  describe(p: PendingEntry): string { return `${p.action} (task "${p.task}")`; }
+  describe(p: PendingEntry): string {
+    return `${p.action} (task "${p.task}")`;
+  }
 }
 
 function pick(e: Effect): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  for (const k of ['mode', 'owner', 'group'] as const) if ((e as Record<string, unknown>)[k] !== undefined) o[k] = (e as Record<string, unknown>)[k];
+  for (const k of ['mode', 'owner', 'group'] as const)
+    if ((e as Record<string, unknown>)[k] !== undefined) o[k] = (e as Record<string, unknown>)[k];
   return o;
 }
 function strip(e: Effect): { active?: boolean; enabled?: boolean } {

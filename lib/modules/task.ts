@@ -48,7 +48,16 @@ export interface TaskType<A extends Args = Args, S = unknown, D = unknown> {
 /** Runs a script and throws a TaskError naming the command when it fails. */
 export async function mustRun(ctx: TaskCtx, script: string, what: string, timeoutMs?: number): Promise<RunResult> {
   const r = await ctx.host.run(script, { become: ctx.become, timeoutMs });
-  if (r.code !== 0) throw new TaskError(`${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`, { command: script.length > 300 ? script.slice(0, 300) + '…' : script, code: r.code, stderr: r.stderr, stdout: r.stdout });
+  if (r.code !== 0)
+    throw new TaskError(
+      `${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`,
+      {
+        command: script.length > 300 ? script.slice(0, 300) + '…' : script,
+        code: r.code,
+        stderr: r.stderr,
+        stdout: r.stdout,
+      },
+    );
   return r;
 }
 

@@ -1,11 +1,18 @@
 // Typed errors, thrown deep and turned into exit codes in one place (cli.ts).
 import { redact } from './secrets.js';
 
-export interface Where { file: string; line?: number; column?: number }
+export interface Where {
+  file: string;
+  line?: number;
+  column?: number;
+}
 
 /** Bad input: playbook, inventory, template or variables. Exit 4, nothing was run. */
 export class PlaybookError extends Error {
-  constructor(public where: Where, public reason: string) {
+  constructor(
+    public where: Where,
+    public reason: string,
+  ) {
     super(`${formatWhere(where)}: ${reason}`);
     this.where = { ...where, file: displayPath(where.file) };
   }
@@ -23,14 +30,20 @@ export class OptionsError extends Error {}
 
 /** A host could not be reached or its connection broke. */
 export class ConnectError extends Error {
-  constructor(public host: string, reason: string) {
+  constructor(
+    public host: string,
+    reason: string,
+  ) {
     super(`${host}: cannot connect: ${reason}`);
   }
 }
 
 /** A task failed on a host. The command and stderr are redacted of secrets. */
 export class TaskError extends Error {
-  constructor(message: string, public detail: { command?: string; code?: number; stderr?: string; stdout?: string } = {}) {
+  constructor(
+    message: string,
+    public detail: { command?: string; code?: number; stderr?: string; stdout?: string } = {},
+  ) {
     super(redact(message));
     if (detail.command) detail.command = redact(detail.command);
     if (detail.stderr) detail.stderr = redact(detail.stderr);
@@ -40,7 +53,9 @@ export class TaskError extends Error {
 
 /** A check that depends on a pending change it cannot model (check mode only). */
 export class UnknownState extends Error {
-  constructor(public reason: string) { super(reason); }
+  constructor(public reason: string) {
+    super(reason);
+  }
 }
 
 /** A task that cannot say anything in this run (check mode, waiting on a pending change). */

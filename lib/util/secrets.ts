@@ -12,8 +12,14 @@ export function addSecret(value: unknown): void {
 
 /** Walks variables and registers every string under a secret-looking name. */
 export function collectSecrets(vars: unknown, underSecret = false): void {
-  if (typeof vars === 'string') { if (underSecret) addSecret(vars); return; }
-  if (Array.isArray(vars)) { for (const v of vars) collectSecrets(v, underSecret); return; }
+  if (typeof vars === 'string') {
+    if (underSecret) addSecret(vars);
+    return;
+  }
+  if (Array.isArray(vars)) {
+    for (const v of vars) collectSecrets(v, underSecret);
+    return;
+  }
   if (vars && typeof vars === 'object') {
     for (const [k, v] of Object.entries(vars)) collectSecrets(v, underSecret || isSecretName(k));
   }
@@ -30,7 +36,8 @@ export function redactDeep<T>(value: T): T {
   if (Array.isArray(value)) return value.map(redactDeep) as T;
   if (value && typeof value === 'object') {
     const o: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) o[k] = isSecretName(k) && typeof v === 'string' ? '********' : redactDeep(v);
+    for (const [k, v] of Object.entries(value))
+      o[k] = isSecretName(k) && typeof v === 'string' ? '********' : redactDeep(v);
     return o as T;
   }
   return value;

@@ -18,7 +18,10 @@ const leftovers = () => ({
 
 t.test('lab up: SSH with strict host keys, systemd running, real apt', async (t) => {
   const hosts = freshLab(3);
-  t.same(hosts.map((h) => h.name), ['node1', 'node2', 'node3']);
+  t.same(
+    hosts.map((h) => h.name),
+    ['node1', 'node2', 'node3'],
+  );
   for (const h of hosts) {
     const r = ssh(h, 'hostname; systemctl is-system-running');
     t.equal(r.status, 0, `${h.name}: ssh with StrictHostKeyChecking=yes`);
@@ -29,7 +32,11 @@ t.test('lab up: SSH with strict host keys, systemd running, real apt', async (t)
   const inv = JSON.parse(execSync('ansible-inventory -i inventory/lab.yml --list', { encoding: 'utf8' }));
   t.same(inv.rabbitmq.hosts, ['node1', 'node2', 'node3'], "Ansible's own ansible-inventory reads inventory/lab.yml");
   compareWithAnsible(t, 'inventory/lab.yml');
-  const apt = ssh(hosts[2], 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server >/dev/null && dpkg-query -W -f=\'${Status}\' rabbitmq-server', 300_000);
+  const apt = ssh(
+    hosts[2],
+    "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server >/dev/null && dpkg-query -W -f='${Status}' rabbitmq-server",
+    300_000,
+  );
   t.equal(apt.status, 0, 'apt-get update && apt-get install -y rabbitmq-server inside a host');
   t.match(apt.stdout, /install ok installed/);
 });
@@ -39,7 +46,10 @@ t.test('lab up twice keeps the same hosts; --nodes 4 adds one', async (t) => {
   t.equal(lab(['up']).status, 0);
   t.same(pids(), before, 'the same processes: nothing rebooted');
   t.equal(lab(['up', '--nodes', '4']).status, 0);
-  t.same(labHosts().map((h) => h.name), ['node1', 'node2', 'node3', 'node4']);
+  t.same(
+    labHosts().map((h) => h.name),
+    ['node1', 'node2', 'node3', 'node4'],
+  );
   t.same(pids().slice(0, 3), before, 'the first three were left alone');
 });
 
@@ -60,7 +70,9 @@ t.test('fault drills: kill, start, cut, heal', async (t) => {
 t.test('up recovers a lab whose processes were killed from outside', async (t) => {
   const h = labHosts()[0];
   t.equal(ssh(h, 'echo still-here > /root/marker').status, 0);
-  sh("for n in $(ip netns list | awk '/^node[0-9]+/{print $1}'); do ip netns pids $n | xargs -r kill -9; done; pkill -9 -f '^systemd-nspawn .*--machine=node' || true; sleep 1");
+  sh(
+    "for n in $(ip netns list | awk '/^node[0-9]+/{print $1}'); do ip netns pids $n | xargs -r kill -9; done; pkill -9 -f '^systemd-nspawn .*--machine=node' || true; sleep 1",
+  );
   const st = lab(['status']);
   t.not(st.status, 0, 'status sees the hosts are down');
   t.equal(lab(['up']).status, 0, 'up cleans the stale mounts, namespaces and veths and boots them');
@@ -70,7 +82,12 @@ t.test('up recovers a lab whose processes were killed from outside', async (t) =
 
 t.test('down leaves nothing behind; up again works', async (t) => {
   t.equal(lab(['down']).status, 0);
-  t.same(leftovers(), { nspawn: '', netns: '', veth: '', bridge: '', mounts: '' }, 'no nspawn process, namespace, veth, bridge or mount');
+  t.same(
+    leftovers(),
+    { nspawn: '', netns: '', veth: '', bridge: '', mounts: '' },
+    'no nspawn process, namespace, veth, bridge or mount',
+  );
   const hosts = freshLab(3);
-  for (const h of hosts) t.equal(ssh(h, 'test ! -e /root/marker && hostname').stdout.trim(), h.name, `${h.name}: fresh and empty`);
+  for (const h of hosts)
+    t.equal(ssh(h, 'test ! -e /root/marker && hostname').stdout.trim(), h.name, `${h.name}: fresh and empty`);
 });

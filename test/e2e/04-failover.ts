@@ -3,7 +3,13 @@
 // the dead node unreachable (exit 3); started again, the node rejoins by itself and site.yml
 // brings the cluster back to three with no manual step.
 import t from 'tap';
-import { consumeExactly, declareQuorum, deleteQueue, open, publishConfirmed } from '../../dist/lib/modules/rabbitmq/amqp.js';
+import {
+  consumeExactly,
+  declareQuorum,
+  deleteQueue,
+  open,
+  publishConfirmed,
+} from '../../dist/lib/modules/rabbitmq/amqp.js';
 import { ensureCluster, events, lab, recap, rmqplay, ssh, verifyCreds } from '../helpers.js';
 
 t.test('kill the leader of a quorum queue: no confirmed message is lost', async (t) => {
@@ -17,14 +23,20 @@ t.test('kill the leader of a quorum queue: no confirmed message is lost', async 
   t.equal(pub.confirmed, 1000, '1000 messages confirmed');
   await c1.close();
   const q = ssh(hosts[0], `rabbitmqctl list_queues name leader --formatter json`);
-  const leaderNode = (JSON.parse(q.stdout.slice(q.stdout.indexOf('['))) as { name: string; leader: string }[]).find((x) => x.name === queue)!.leader;
+  const leaderNode = (JSON.parse(q.stdout.slice(q.stdout.indexOf('['))) as { name: string; leader: string }[]).find(
+    (x) => x.name === queue,
+  )!.leader;
   const leader = hosts.find((h) => `rabbit@${h.name}` === leaderNode)!;
   t.ok(leader, `the leader is ${leaderNode}`);
   t.equal(lab(['kill', leader.name]).status, 0, `lab kill ${leader.name}`);
   const others = hosts.filter((h) => h !== leader);
   const c2 = await open(node(others[0]), creds);
   const got = await consumeExactly(c2, queue, pub.digests, 60_000);
-  t.same({ missing: got.missing.length, duplicates: got.duplicates.length, corrupt: got.corrupt.length }, { missing: 0, duplicates: 0, corrupt: 0 }, `every confirmed message consumed through ${others[0].name}, exactly once, same bytes`);
+  t.same(
+    { missing: got.missing.length, duplicates: got.duplicates.length, corrupt: got.corrupt.length },
+    { missing: 0, duplicates: 0, corrupt: 0 },
+    `every confirmed message consumed through ${others[0].name}, exactly once, same bytes`,
+  );
   await deleteQueue(c2, queue);
   await c2.close();
 
@@ -48,6 +60,10 @@ t.test('kill the leader of a quorum queue: no confirmed message is lost', async 
   t.equal(site.status, 0, 'site.yml exits 0 with no manual step');
   for (const h of hosts) {
     const s = ssh(h, 'rabbitmqctl cluster_status --formatter json');
-    t.equal(JSON.parse(s.stdout.slice(s.stdout.indexOf('{'))).running_nodes.length, 3, `${h.name}: three nodes running`);
+    t.equal(
+      JSON.parse(s.stdout.slice(s.stdout.indexOf('{'))).running_nodes.length,
+      3,
+      `${h.name}: three nodes running`,
+    );
   }
 });

@@ -2,7 +2,13 @@
 // next node when its node restarts): every confirmed message is consumed afterwards.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { consumeExactly, declareQuorum, deleteQueue, open, publishConfirmed } from '../../dist/lib/modules/rabbitmq/amqp.js';
+import {
+  consumeExactly,
+  declareQuorum,
+  deleteQueue,
+  open,
+  publishConfirmed,
+} from '../../dist/lib/modules/rabbitmq/amqp.js';
 import { CLI, ensureCluster, events, ssh, verifyCreds } from '../helpers.js';
 
 t.test('rolling restart under load keeps every confirmed message', async (t) => {
@@ -16,7 +22,10 @@ t.test('rolling restart under load keeps every confirmed message', async (t) => 
   await setup.close();
 
   const confirmed = new Map<string, string>();
-  let stop = false, next = 0, reconnects = 0, batches = 0;
+  let stop = false,
+    next = 0,
+    reconnects = 0,
+    batches = 0;
   const publisher = (async () => {
     let i = 0;
     while (!stop) {
@@ -32,23 +41,39 @@ t.test('rolling restart under load keeps every confirmed message', async (t) => 
           await new Promise((r) => setTimeout(r, 100));
         }
         await conn.close().catch(() => undefined);
-      } catch { reconnects++; await new Promise((r) => setTimeout(r, 300)); }
+      } catch {
+        reconnects++;
+        await new Promise((r) => setTimeout(r, 300));
+      }
     }
   })();
 
   const rr = await new Promise<{ code: number; out: string }>((resolve) => {
-    const p = spawn('node', [CLI, 'playbooks/rolling-restart.yml', '-i', 'lab', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn('node', [CLI, 'playbooks/rolling-restart.yml', '-i', 'lab', '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
-    p.stdout.on('data', (d) => { out += d; });
+    p.stdout.on('data', (d) => {
+      out += d;
+    });
     p.on('close', (code) => resolve({ code: code ?? 1, out }));
   });
   stop = true;
   await publisher;
   t.equal(rr.code, 0, 'rolling-restart.yml exits 0');
-  const restarts = events(rr.out).filter((e) => e.task === 'restart the node' && e.status === 'changed').map((e) => e.host);
+  const restarts = events(rr.out)
+    .filter((e) => e.task === 'restart the node' && e.status === 'changed')
+    .map((e) => e.host);
   t.same(restarts, ['node1', 'node2', 'node3'], 'each node restarted, one at a time, in order');
-  t.notSame(hosts.map((h) => ssh(h, 'systemctl show -p ExecMainPID --value rabbitmq-server').stdout.trim()), starts, 'the brokers really are new processes');
-  t.ok(confirmed.size >= 1000, `the publisher kept confirming during the restarts (${confirmed.size} confirmed in ${batches} batches, ${reconnects} reconnects)`);
+  t.notSame(
+    hosts.map((h) => ssh(h, 'systemctl show -p ExecMainPID --value rabbitmq-server').stdout.trim()),
+    starts,
+    'the brokers really are new processes',
+  );
+  t.ok(
+    confirmed.size >= 1000,
+    `the publisher kept confirming during the restarts (${confirmed.size} confirmed in ${batches} batches, ${reconnects} reconnects)`,
+  );
 
   const c = await open(nodes[2], creds);
   const got = await consumeExactly(c, queue, confirmed, 180_000);

@@ -11,22 +11,32 @@ const CACHE = process.env.RMQPLAY_LAB_CACHE ?? '/var/cache/rmqplay/lab';
 t.test('become through sudo, with and without a password', async (t) => {
   const hosts = labIsUp(3) ? labHosts() : freshLab(3);
   const h = hosts[0];
-  const setup = ssh(h, `set -e
+  const setup = ssh(
+    h,
+    `set -e
 for u in deploy ops; do id -u $u >/dev/null 2>&1 || useradd -m -s /bin/sh $u; mkdir -p /home/$u/.ssh; cp /root/.ssh/authorized_keys /home/$u/.ssh/; chown -R $u: /home/$u/.ssh; done
 echo 'deploy ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/deploy
 echo 'ops:S3cret-sudo-pw' | chpasswd
 echo 'ops ALL=(ALL) ALL' > /etc/sudoers.d/ops
-rm -f /root/rmqplay-become`);
+rm -f /root/rmqplay-become`,
+  );
   t.equal(setup.status, 0, `users made: ${setup.stderr}`);
   const dir = mkdtempSync(join(tmpdir(), 'rmqplay-become-'));
   const common = `ansible_host: ${h.ip}, ansible_ssh_private_key_file: ${CACHE}/id_ed25519, ansible_ssh_common_args: "-o UserKnownHostsFile=${CACHE}/known_hosts"`;
-  for (const [user, extra, label] of [['deploy', '', 'NOPASSWD'], ['ops', ', ansible_become_password: S3cret-sudo-pw', 'with a password']]) {
+  for (const [user, extra, label] of [
+    ['deploy', '', 'NOPASSWD'],
+    ['ops', ', ansible_become_password: S3cret-sudo-pw', 'with a password'],
+  ]) {
     const inv = join(dir, `${user}.yml`);
     writeFileSync(inv, `all:\n  hosts:\n    ${h.name}: { ${common}, ansible_user: ${user}${extra} }\n`);
     ssh(h, 'rm -f /root/rmqplay-become');
     const r = rmqplay(['test/fixtures/core/become.yml', '-i', inv, '--diff']);
-    t.equal(r.status, 0, `${label}: exit 0${r.status ? ` ${r.stdout.slice(-600)}` : ""}`);
-    t.equal(ssh(h, 'stat -c %U:%a /root/rmqplay-become && cat /root/rmqplay-become').stdout, `root:600\nmade by ${user} as root\n`, `${label}: the file is root's, written through sudo`);
+    t.equal(r.status, 0, `${label}: exit 0${r.status ? ` ${r.stdout.slice(-600)}` : ''}`);
+    t.equal(
+      ssh(h, 'stat -c %U:%a /root/rmqplay-become && cat /root/rmqplay-become').stdout,
+      `root:600\nmade by ${user} as root\n`,
+      `${label}: the file is root's, written through sudo`,
+    );
     t.notOk((r.stdout + r.stderr).includes('S3cret-sudo-pw'), `${label}: the sudo password is not printed`);
   }
   const wrong = join(dir, 'wrong.yml');

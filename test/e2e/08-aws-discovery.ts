@@ -16,15 +16,42 @@ t.test('a fresh node with AWS discovery and no AWS: says why, boots, joins', asy
   const node4 = hosts[3];
   const dir = mkdtempSync(join(tmpdir(), 'rmqplay-aws-'));
   const extra = join(dir, 'aws.yml');
-  writeFileSync(extra, 'all:\n  hosts:\n    node4:\n      rabbitmq_peer_discovery: aws\n      rabbitmq_aws_region: eu-west-1\n      rabbitmq_aws_instance_tags: { service: rabbitmq }\n      rabbitmq_aws_lock_retry_limit: 2\n      rabbitmq_aws_lock_retry_timeout: 2000\n');
+  writeFileSync(
+    extra,
+    'all:\n  hosts:\n    node4:\n      rabbitmq_peer_discovery: aws\n      rabbitmq_aws_region: eu-west-1\n      rabbitmq_aws_instance_tags: { service: rabbitmq }\n      rabbitmq_aws_lock_retry_limit: 2\n      rabbitmq_aws_lock_retry_timeout: 2000\n',
+  );
   const r = rmqplay(['playbooks/site.yml', '-i', 'lab', '-i', extra, '--json']);
-  t.equal(r.status, 0, `site.yml exits 0${r.status ? ` ${r.stdout.split('\n').filter((l) => l.includes('"failed"')).join('\n').slice(0, 2000)}` : ''}`);
+  t.equal(
+    r.status,
+    0,
+    `site.yml exits 0${
+      r.status
+        ? ` ${r.stdout
+            .split('\n')
+            .filter((l) => l.includes('"failed"'))
+            .join('\n')
+            .slice(0, 2000)}`
+        : ''
+    }`,
+  );
   const conf = ssh(node4, 'cat /etc/rabbitmq/rabbitmq.conf').stdout;
-  t.match(conf, /cluster_formation\.peer_discovery_backend = rabbit_peer_discovery_aws/, 'node4 runs the AWS variant (its keys passed the schema check)');
+  t.match(
+    conf,
+    /cluster_formation\.peer_discovery_backend = rabbit_peer_discovery_aws/,
+    'node4 runs the AWS variant (its keys passed the schema check)',
+  );
   t.match(conf, /cluster_formation\.aws\.instance_tags\.service = rabbitmq/);
-  t.match(ssh(node4, 'cat /etc/rabbitmq/enabled_plugins').stdout, /rabbitmq_peer_discovery_aws/, 'with the AWS plugin enabled');
+  t.match(
+    ssh(node4, 'cat /etc/rabbitmq/enabled_plugins').stdout,
+    /rabbitmq_peer_discovery_aws/,
+    'with the AWS plugin enabled',
+  );
   t.match(ssh(node4, 'cat /etc/rabbitmq/advanced.config').stdout, /lock_acquisition_failure_mode, ignore/);
-  t.match(ssh(hosts[0], 'grep peer_discovery_backend /etc/rabbitmq/rabbitmq.conf').stdout, /classic_config/, 'node1 keeps classic_config');
+  t.match(
+    ssh(hosts[0], 'grep peer_discovery_backend /etc/rabbitmq/rabbitmq.conf').stdout,
+    /classic_config/,
+    'node1 keeps classic_config',
+  );
   t.equal(ssh(hosts[0], 'test -e /etc/rabbitmq/advanced.config').status, 1, 'and has no advanced.config');
   const log = ssh(node4, 'cat /var/log/rabbitmq/rabbit@node4.log').stdout;
   t.match(log, /Configured peer discovery backend: rabbit_peer_discovery_aws/, 'the node ran AWS discovery');

@@ -21,12 +21,18 @@ const cases: [string, RegExp][] = [
 
 t.test('broken playbooks: exit 4, file:line:column, a reason, no connection', async (t) => {
   let connections = 0;
-  const server = createServer((s) => { connections++; s.destroy(); });
+  const server = createServer((s) => {
+    connections++;
+    s.destroy();
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   const dir = mkdtempSync(join(tmpdir(), 'rmqplay-inv-'));
   const inv = join(dir, 'hosts.yml');
-  writeFileSync(inv, `all:\n  hosts:\n    h1: { ansible_host: 127.0.0.1, ansible_port: ${port} }\n    h2: { ansible_host: 127.0.0.1, ansible_port: ${port} }\n`);
+  writeFileSync(
+    inv,
+    `all:\n  hosts:\n    h1: { ansible_host: 127.0.0.1, ansible_port: ${port} }\n    h2: { ansible_host: 127.0.0.1, ansible_port: ${port} }\n`,
+  );
   for (const [file, reason] of cases) {
     const path = `test/fixtures/broken/${file}`;
     const text = rmqplay([path, '-i', inv]);
@@ -35,9 +41,20 @@ t.test('broken playbooks: exit 4, file:line:column, a reason, no connection', as
     t.match(text.stderr, reason, `${file}: says why`);
     t.match(text.stderr, /Nothing was run on any host/);
     const json = rmqplay([path, '-i', inv, '--json']);
-    const err = events(json.stdout).find((e) => e.event === 'error') as unknown as { file: string; line: number; column: number; message: string };
-    t.ok(err && err.file === path && err.line > 0 && err.column > 0, `${file}: a JSON error event with file, line and column`);
-    t.notOk(events(json.stdout).some((e) => e.event === 'task'), `${file}: no task ran`);
+    const err = events(json.stdout).find((e) => e.event === 'error') as unknown as {
+      file: string;
+      line: number;
+      column: number;
+      message: string;
+    };
+    t.ok(
+      err && err.file === path && err.line > 0 && err.column > 0,
+      `${file}: a JSON error event with file, line and column`,
+    );
+    t.notOk(
+      events(json.stdout).some((e) => e.event === 'task'),
+      `${file}: no task ran`,
+    );
   }
   await new Promise((r) => server.close(r));
   t.equal(connections, 0, 'no connection was opened to any host');

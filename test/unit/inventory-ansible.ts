@@ -22,7 +22,11 @@ t.test('ansible-playbook --list-hosts agrees on patterns', async (t) => {
     const pb = join(dir, 'pb.yml');
     writeFileSync(pb, `- hosts: "${pattern}"\n  gather_facts: false\n  tasks: []\n`);
     const out = execFileSync('ansible-playbook', ['-i', inv, pb, '--list-hosts'], { encoding: 'utf8' });
-    const theirs = out.split('\n').filter((l) => /^ {6}\S/.test(l)).map((l) => l.trim()).sort();
+    const theirs = out
+      .split('\n')
+      .filter((l) => /^ {6}\S/.test(l))
+      .map((l) => l.trim())
+      .sort();
     t.ok(theirs.length > 0, `ansible lists hosts for ${pattern}`);
     t.same(matchHosts(ours, pattern).sort(), theirs, `pattern ${pattern}`);
   }

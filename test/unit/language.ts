@@ -9,7 +9,10 @@ import { batches } from '../../dist/lib/core/runner.js';
 import { q } from '../../dist/lib/connection/quote.js';
 
 t.test('YAML keeps file:line:column of mappings, keys and items', async (t) => {
-  const doc = loadYaml('- hosts: all\n  tasks:\n    - name: a\n      file: { path: /x }\n    - debug: {}\n', 'pb.yml') as any[];
+  const doc = loadYaml(
+    '- hosts: all\n  tasks:\n    - name: a\n      file: { path: /x }\n    - debug: {}\n',
+    'pb.yml',
+  ) as any[];
   t.same(posOf(doc[0].tasks[0]), { file: 'pb.yml', line: 3, column: 7 });
   t.same(posOf(doc[0].tasks[0], 'file'), { file: 'pb.yml', line: 4, column: 7 });
   t.same(posAtPath(doc, [0, 'tasks', 1, 'debug']), { file: 'pb.yml', line: 5, column: 7 });
@@ -21,27 +24,70 @@ t.test('templates: noEscape, whole values, strict variables', async (t) => {
   t.equal(renderString('x={{ pw }}', { pw: 'a&b' }), 'x=a&b');
   t.same(renderString('{{ ports }}', { ports: [1, 2] }), [1, 2], 'a single {{ x }} yields the value itself');
   t.same(renderString("{{ groups['rabbitmq'] }}", { groups: { rabbitmq: ['n1'] } }), ['n1'], "x['y'] reads like Jinja");
-  t.equal(renderString('{{ a }}', { a: '{{ b }}-x', b: 'deep' }), 'deep-x', 'variables that hold templates are rendered in turn');
+  t.equal(
+    renderString('{{ a }}', { a: '{{ b }}-x', b: 'deep' }),
+    'deep-x',
+    'variables that hold templates are rendered in turn',
+  );
   t.throws(() => renderString('x {{ nope }}', {}), /nope/);
-  t.same(templateVars('{{ a }} {{#each list}}{{ this.x }} {{ other }}{{/each}} {{join b ","}} {{ @root.c }}').sort(), ['a', 'b', 'list']);
-  t.equal(renderTemplate('{{#each (lookup groups g)}}{{short this}};{{/each}}', { groups: { r: ['n1.x', 'n2'] }, g: 'r' }), 'n1;n2;');
+  t.same(templateVars('{{ a }} {{#each list}}{{ this.x }} {{ other }}{{/each}} {{join b ","}} {{ @root.c }}').sort(), [
+    'a',
+    'b',
+    'list',
+  ]);
+  t.equal(
+    renderTemplate('{{#each (lookup groups g)}}{{short this}};{{/each}}', { groups: { r: ['n1.x', 'n2'] }, g: 'r' }),
+    'n1;n2;',
+  );
 });
 
 t.test('conditions: a small language, no eval', async (t) => {
   const v = { a: 1, s: 'x', l: [1, 2], r: { rc: 0, stdout: 'ok', changed: true }, yes: true };
-  for (const [e, want] of [['a == 1', true], ['a != 1', false], ['s in ["x", "y"]', true], ['3 not in l', true], ['l | length > 1', true],
-    ['r.rc == 0 and r.stdout == "ok"', true], ["r['stdout'] == 'ok'", true], ['not yes', false], ['missing is defined', false], ['missing is not defined', true],
-    ['r is changed', true], ['(a > 0) or missing', true], ['a >= 2', false]] as [string, boolean][]) t.equal(evalExpr(e, v), want, e);
+  for (const [e, want] of [
+    ['a == 1', true],
+    ['a != 1', false],
+    ['s in ["x", "y"]', true],
+    ['3 not in l', true],
+    ['l | length > 1', true],
+    ['r.rc == 0 and r.stdout == "ok"', true],
+    ["r['stdout'] == 'ok'", true],
+    ['not yes', false],
+    ['missing is defined', false],
+    ['missing is not defined', true],
+    ['r is changed', true],
+    ['(a > 0) or missing', true],
+    ['a >= 2', false],
+  ] as [string, boolean][])
+    t.equal(evalExpr(e, v), want, e);
   t.throws(() => evalExpr('missing == 1', v), /undefined/);
   t.throws(() => evalExpr('process.exit(1)', v), /unexpected|undefined/);
   t.same(exprVars('a == 1 and b is defined and c.d in e').sort(), ['a', 'c', 'e']);
 });
 
 t.test('rabbitmq.conf keys against schema mappings', async (t) => {
-  const maps = ['cluster_name', 'listeners.tcp.$name', 'cluster_formation.aws.secret_key', 'cluster_formation.aws.instance_tags.$name', 'cluster_formation.classic_config.nodes.$node', 'cluster_formation.aws.access_key_id'];
-  t.same(unknownKeys('# c\ncluster_name = x\nlisteners.tcp.default = 5672\ncluster_formation.aws.instance_tags.env = prod\n', maps), []);
+  const maps = [
+    'cluster_name',
+    'listeners.tcp.$name',
+    'cluster_formation.aws.secret_key',
+    'cluster_formation.aws.instance_tags.$name',
+    'cluster_formation.classic_config.nodes.$node',
+    'cluster_formation.aws.access_key_id',
+  ];
+  t.same(
+    unknownKeys(
+      '# c\ncluster_name = x\nlisteners.tcp.default = 5672\ncluster_formation.aws.instance_tags.env = prod\n',
+      maps,
+    ),
+    [],
+  );
   const bad = unknownKeys('cluster_name = x\ncluster_formation.aws.secret_access_key = s\naws.tag.env = prod\n', maps);
-  t.same(bad.map((b) => [b.key, b.line]), [['cluster_formation.aws.secret_access_key', 2], ['aws.tag.env', 3]]);
+  t.same(
+    bad.map((b) => [b.key, b.line]),
+    [
+      ['cluster_formation.aws.secret_access_key', 2],
+      ['aws.tag.env', 3],
+    ],
+  );
   t.equal(bad[0].suggestion, 'cluster_formation.aws.secret_key', 'nearest valid key');
 });
 
@@ -52,7 +98,10 @@ t.test('secrets are masked', async (t) => {
 
 t.test('serial batches and shell quoting', async (t) => {
   t.same(batches(['a', 'b', 'c'], [1]), [['a'], ['b'], ['c']]);
-  t.same(batches(['a', 'b', 'c', 'd'], ['50%']), [['a', 'b'], ['c', 'd']]);
+  t.same(batches(['a', 'b', 'c', 'd'], ['50%']), [
+    ['a', 'b'],
+    ['c', 'd'],
+  ]);
   t.same(batches(['a', 'b', 'c'], [1, 2]), [['a'], ['b', 'c']]);
   t.same(batches(['a', 'b'], undefined), [['a', 'b']]);
   t.equal(q("it's"), `'it'\\''s'`);

@@ -25,22 +25,40 @@ t.test('file plans', async (t) => {
   t.same(actions(file.plan({ path: '/a', state: 'directory' }, { kind: 'absent' })), ['create directory /a']);
   t.same(file.plan({ path: '/a', state: 'directory', mode: '0755' }, dir), [], 'directory with the right mode is ok');
   t.same(actions(file.plan({ path: '/a', state: 'directory', mode: '0700' }, dir)), ['/a: mode 0755 → 0700']);
-  t.same(actions(file.plan({ path: '/a', state: 'directory', mode: 0o700 }, dir)), ['/a: mode 0755 → 0700'], 'YAML octal numbers are modes');
+  t.same(
+    actions(file.plan({ path: '/a', state: 'directory', mode: 0o700 }, dir)),
+    ['/a: mode 0755 → 0700'],
+    'YAML octal numbers are modes',
+  );
   t.same(actions(file.plan({ path: '/a', state: 'absent' }, dir)), ['remove /a']);
   t.same(file.plan({ path: '/a', state: 'absent' }, { kind: 'absent' }), []);
   t.same(file.plan({ path: '/l', state: 'link', src: '/t' }, { kind: 'link', src: '/t' }), []);
   t.same(actions(file.plan({ path: '/l', state: 'link', src: '/t' }, { kind: 'link', src: '/u' })), ['link /l → /t']);
   t.same(actions(file.plan({ path: '/f', state: 'touch' }, { kind: 'absent' })), ['create empty file /f']);
-  t.throws(() => file.plan({ path: '/f', state: 'directory' }, { kind: 'file', mode: '0644', owner: 'root', group: 'root', sha256: 'x', size: 1 }), /not a directory/);
+  t.throws(
+    () =>
+      file.plan(
+        { path: '/f', state: 'directory' },
+        { kind: 'file', mode: '0644', owner: 'root', group: 'root', sha256: 'x', size: 1 },
+      ),
+    /not a directory/,
+  );
 });
 
 t.test('file writes: create, update, attributes, nothing', async (t) => {
   const f = { kind: 'file', mode: '0644', owner: 'root', group: 'root', sha256: sha256('a\n'), size: 2 } as const;
-  t.same(actions(planWrite({ dest: '/x' }, { file: { kind: 'absent' }, before: null, parentOk: true }, 'a\n')), ['create /x']);
+  t.same(actions(planWrite({ dest: '/x' }, { file: { kind: 'absent' }, before: null, parentOk: true }, 'a\n')), [
+    'create /x',
+  ]);
   t.same(planWrite({ dest: '/x' }, { file: f, before: 'a\n', parentOk: true }, 'a\n'), []);
   t.same(actions(planWrite({ dest: '/x' }, { file: f, before: 'a\n', parentOk: true }, 'b\n')), ['update /x']);
-  t.same(actions(planWrite({ dest: '/x', mode: '0600' }, { file: f, before: 'a\n', parentOk: true }, 'a\n')), ['/x: mode 0644 → 0600']);
-  t.throws(() => planWrite({ dest: '/no/x' }, { file: { kind: 'absent' }, before: null, parentOk: false }, 'a'), /folder of \/no\/x does not exist/);
+  t.same(actions(planWrite({ dest: '/x', mode: '0600' }, { file: f, before: 'a\n', parentOk: true }, 'a\n')), [
+    '/x: mode 0644 → 0600',
+  ]);
+  t.throws(
+    () => planWrite({ dest: '/no/x' }, { file: { kind: 'absent' }, before: null, parentOk: false }, 'a'),
+    /folder of \/no\/x does not exist/,
+  );
   const c = copy.plan({ dest: '/x', content: 'b\n' }, { file: f, before: 'a\n', parentOk: true, content: 'b\n' });
   t.same(c[0].diff, { path: '/x', before: 'a\n', after: 'b\n' }, 'copy carries a diff');
 });
@@ -48,21 +66,35 @@ t.test('file writes: create, update, attributes, nothing', async (t) => {
 t.test('stat parsing', async (t) => {
   t.same(parseStat('absent'), { kind: 'absent' });
   t.same(parseStat('directory\n755\nroot\nadm'), { kind: 'directory', mode: '0755', owner: 'root', group: 'adm' });
-  t.same(parseStat('file\n600\nrabbitmq\nrabbitmq\n20\nabc'), { kind: 'file', mode: '0600', owner: 'rabbitmq', group: 'rabbitmq', size: 20, sha256: 'abc' });
+  t.same(parseStat('file\n600\nrabbitmq\nrabbitmq\n20\nabc'), {
+    kind: 'file',
+    mode: '0600',
+    owner: 'rabbitmq',
+    group: 'rabbitmq',
+    size: 20,
+    sha256: 'abc',
+  });
   t.same(parseStat('link\n/etc/x'), { kind: 'link', src: '/etc/x' });
 });
 
 t.test('lineinfile and blockinfile edits', async (t) => {
   t.equal(editLines('a\nb\n', { path: '', line: 'c' }), 'a\nb\nc\n');
   t.equal(editLines('a\nc\n', { path: '', line: 'c' }), 'a\nc\n', 'present line: unchanged');
-  t.equal(editLines('x=1\ny=2\nx=3\n', { path: '', regexp: '^x=', line: 'x=9' }), 'x=1\ny=2\nx=9\n', 'last match replaced');
+  t.equal(
+    editLines('x=1\ny=2\nx=3\n', { path: '', regexp: '^x=', line: 'x=9' }),
+    'x=1\ny=2\nx=9\n',
+    'last match replaced',
+  );
   t.equal(editLines('a\nb\n', { path: '', line: 'b', state: 'absent' }), 'a\n');
   t.equal(editLines('a\nb\n', { path: '', line: '0', insertbefore: 'BOF' }), '0\na\nb\n');
   t.equal(editLines('a\nb\nc\n', { path: '', line: 'n', insertafter: '^a' }), 'a\nn\nb\nc\n');
   const once = editBlock('x\n', { path: '', block: 'p=1\nq=2' });
   t.equal(once, 'x\n# BEGIN ANSIBLE MANAGED BLOCK\np=1\nq=2\n# END ANSIBLE MANAGED BLOCK\n');
   t.equal(editBlock(once, { path: '', block: 'p=1\nq=2' }), once, 'same block twice: unchanged');
-  t.equal(editBlock(once, { path: '', block: 'p=3' }), 'x\n# BEGIN ANSIBLE MANAGED BLOCK\np=3\n# END ANSIBLE MANAGED BLOCK\n');
+  t.equal(
+    editBlock(once, { path: '', block: 'p=3' }),
+    'x\n# BEGIN ANSIBLE MANAGED BLOCK\np=3\n# END ANSIBLE MANAGED BLOCK\n',
+  );
   t.equal(editBlock(once, { path: '', state: 'absent' }), 'x\n');
 });
 
@@ -71,19 +103,37 @@ t.test('apt plans', async (t) => {
   t.same(st, { installed: { curl: '7.88', jq: null }, candidate: {}, cacheAge: 100 });
   t.same(actions(apt.plan({ name: ['curl', 'jq'] }, st)), ['install jq']);
   t.same(apt.plan({ name: ['curl'] }, st), [], 'installed: ok');
-  t.same(apt.plan({ name: 'curl', update_cache: true }, st), [], 'no cache refresh when nothing is installed and no cache_valid_time');
-  t.same(actions(apt.plan({ name: 'curl', update_cache: true, cache_valid_time: 50 }, st)), ['update the package cache'], 'stale cache');
+  t.same(
+    apt.plan({ name: 'curl', update_cache: true }, st),
+    [],
+    'no cache refresh when nothing is installed and no cache_valid_time',
+  );
+  t.same(
+    actions(apt.plan({ name: 'curl', update_cache: true, cache_valid_time: 50 }, st)),
+    ['update the package cache'],
+    'stale cache',
+  );
   t.same(actions(apt.plan({ name: ['curl', 'jq'], state: 'absent' }, st)), ['remove curl']);
-  t.same(actions(apt.plan({ name: 'curl', state: 'latest' }, { ...st, candidate: { curl: '7.89' } })), ['install curl']);
+  t.same(actions(apt.plan({ name: 'curl', state: 'latest' }, { ...st, candidate: { curl: '7.89' } })), [
+    'install curl',
+  ]);
 });
 
 t.test('service plans', async (t) => {
   const s = parseService('loaded\ninactive\ndisabled\n');
   t.same(s, { exists: true, active: false, enabled: false });
   t.same(actions(service.plan({ name: 'x', state: 'started', enabled: true }, s)), ['enable x', 'start x']);
-  t.same(service.plan({ name: 'x', state: 'started', enabled: true }, { exists: true, active: true, enabled: true }), []);
-  t.same(actions(service.plan({ name: 'x', state: 'stopped' }, { exists: true, active: true, enabled: true })), ['stop x']);
-  t.ok(service.plan({ name: 'x', state: 'restarted' }, { exists: true, active: true, enabled: true })[0].always, 'a restart is asked for every time');
+  t.same(
+    service.plan({ name: 'x', state: 'started', enabled: true }, { exists: true, active: true, enabled: true }),
+    [],
+  );
+  t.same(actions(service.plan({ name: 'x', state: 'stopped' }, { exists: true, active: true, enabled: true })), [
+    'stop x',
+  ]);
+  t.ok(
+    service.plan({ name: 'x', state: 'restarted' }, { exists: true, active: true, enabled: true })[0].always,
+    'a restart is asked for every time',
+  );
 });
 
 t.test('command plans and word splitting', async (t) => {
@@ -99,31 +149,109 @@ t.test('rabbitmq_cookie: compared by hash, restart only on a running node', asyn
   const diff = rabbitmq_cookie.plan({ cookie }, { ...same, sha: 'other' });
   t.match(diff[0].action, /stop rabbitmq-server, write, start/);
   t.notMatch(JSON.stringify(diff.map((c) => c.action)), cookie, 'the cookie is not in the plan text');
-  t.match(rabbitmq_cookie.plan({ cookie }, { exists: false, sha: '', mode: '', owner: '', userExists: false, active: false })[0].action, /^write the Erlang cookie$/);
+  t.match(
+    rabbitmq_cookie.plan(
+      { cookie },
+      { exists: false, sha: '', mode: '', owner: '', userExists: false, active: false },
+    )[0].action,
+    /^write the Erlang cookie$/,
+  );
   t.match(rabbitmq_cookie.plan({ cookie }, { ...same, mode: '0644' })[0].action, /mode 0400/);
 });
 
 t.test('rabbitmq_cluster: member when the seed is among the disk nodes', async (t) => {
-  t.same(rabbitmq_cluster.plan({ seed: 'node1' }, { self: 'rabbit@node2', seed: 'rabbit@node1', disk: ['rabbit@node1', 'rabbit@node2'], running: [] }), []);
-  t.same(rabbitmq_cluster.plan({ seed: 'node1' }, { self: 'rabbit@node1', seed: 'rabbit@node1', disk: ['rabbit@node1'], running: [] }), [], 'the seed itself');
-  t.same(actions(rabbitmq_cluster.plan({ seed: 'node1' }, { self: 'rabbit@node2', seed: 'rabbit@node1', disk: ['rabbit@node2'], running: [] })), ['join rabbit@node2 to the cluster of rabbit@node1']);
+  t.same(
+    rabbitmq_cluster.plan(
+      { seed: 'node1' },
+      { self: 'rabbit@node2', seed: 'rabbit@node1', disk: ['rabbit@node1', 'rabbit@node2'], running: [] },
+    ),
+    [],
+  );
+  t.same(
+    rabbitmq_cluster.plan(
+      { seed: 'node1' },
+      { self: 'rabbit@node1', seed: 'rabbit@node1', disk: ['rabbit@node1'], running: [] },
+    ),
+    [],
+    'the seed itself',
+  );
+  t.same(
+    actions(
+      rabbitmq_cluster.plan(
+        { seed: 'node1' },
+        { self: 'rabbit@node2', seed: 'rabbit@node1', disk: ['rabbit@node2'], running: [] },
+      ),
+    ),
+    ['join rabbit@node2 to the cluster of rabbit@node1'],
+  );
 });
 
 t.test('rabbitmq_user, vhost, policy, plugins, feature flags, restart', async (t) => {
-  const u = { exists: true, tags: ['administrator'], passwordOk: true, perms: [{ vhost: '/', configure: '.*', write: '.*', read: '.*' }] };
-  t.same(rabbitmq_user.plan({ name: 'a', password: 'pw', tags: ['administrator'], permissions: [{ vhost: '/' }] }, u), []);
-  const changes = rabbitmq_user.plan({ name: 'a', password: 'secretpw', tags: [], permissions: [{ vhost: 'ha' }] }, { ...u, passwordOk: false });
-  t.same(actions(changes), ['change the password of a', 'tags of a: none', 'permissions of a on ha: .* .* .*', 'clear permissions of a on /']);
+  const u = {
+    exists: true,
+    tags: ['administrator'],
+    passwordOk: true,
+    perms: [{ vhost: '/', configure: '.*', write: '.*', read: '.*' }],
+  };
+  t.same(
+    rabbitmq_user.plan({ name: 'a', password: 'pw', tags: ['administrator'], permissions: [{ vhost: '/' }] }, u),
+    [],
+  );
+  const changes = rabbitmq_user.plan(
+    { name: 'a', password: 'secretpw', tags: [], permissions: [{ vhost: 'ha' }] },
+    { ...u, passwordOk: false },
+  );
+  t.same(actions(changes), [
+    'change the password of a',
+    'tags of a: none',
+    'permissions of a on ha: .* .* .*',
+    'clear permissions of a on /',
+  ]);
   t.notMatch(actions(changes).join(' '), 'secretpw', 'the password is not in the plan text');
-  t.same(actions(rabbitmq_vhost.plan({ name: 'ha', default_queue_type: 'quorum' }, { exists: false })), ['create vhost ha (default queue type quorum)']);
-  t.throws(() => rabbitmq_vhost.plan({ name: 'ha', default_queue_type: 'quorum' }, { exists: true, dqt: 'classic' }), /cannot change it in place/);
-  const pol = { vhost: 'ha', name: 'p', pattern: '.*', 'apply-to': 'queues', definition: { 'delivery-limit': 50 }, priority: 0 };
-  t.same(rabbitmq_policy.plan({ name: 'p', vhost: 'ha', pattern: '.*', apply_to: 'queues', definition: { 'delivery-limit': 50 } }, pol), []);
-  t.equal(rabbitmq_policy.plan({ name: 'p', vhost: 'ha', pattern: '.*', apply_to: 'queues', definition: { 'delivery-limit': 5 } }, pol).length, 1);
+  t.same(actions(rabbitmq_vhost.plan({ name: 'ha', default_queue_type: 'quorum' }, { exists: false })), [
+    'create vhost ha (default queue type quorum)',
+  ]);
+  t.throws(
+    () => rabbitmq_vhost.plan({ name: 'ha', default_queue_type: 'quorum' }, { exists: true, dqt: 'classic' }),
+    /cannot change it in place/,
+  );
+  const pol = {
+    vhost: 'ha',
+    name: 'p',
+    pattern: '.*',
+    'apply-to': 'queues',
+    definition: { 'delivery-limit': 50 },
+    priority: 0,
+  };
+  t.same(
+    rabbitmq_policy.plan(
+      { name: 'p', vhost: 'ha', pattern: '.*', apply_to: 'queues', definition: { 'delivery-limit': 50 } },
+      pol,
+    ),
+    [],
+  );
+  t.equal(
+    rabbitmq_policy.plan(
+      { name: 'p', vhost: 'ha', pattern: '.*', apply_to: 'queues', definition: { 'delivery-limit': 5 } },
+      pol,
+    ).length,
+    1,
+  );
   t.same(parsePlugins(pluginsFile(['b', 'a'])), ['a', 'b']);
-  t.same(rabbitmq_plugins.plan({ names: ['rabbitmq_management'] }, { current: ['rabbitmq_management'], active: true }), []);
+  t.same(
+    rabbitmq_plugins.plan({ names: ['rabbitmq_management'] }, { current: ['rabbitmq_management'], active: true }),
+    [],
+  );
   t.equal(rabbitmq_plugins.plan({ names: ['rabbitmq_management'] }, { current: null, active: false }).length, 1);
   t.same(rabbitmq_feature_flags.plan({}, []), []);
-  t.same(rabbitmq_restart.plan({}, { active: true, since: 100, newest: 90, newestFile: '/etc/rabbitmq/rabbitmq.conf' }), [], 'config older than the node: no restart');
-  t.match(rabbitmq_restart.plan({}, { active: true, since: 100, newest: 110, newestFile: '/etc/rabbitmq/rabbitmq.conf' })[0].action, /changed after the node started/);
+  t.same(
+    rabbitmq_restart.plan({}, { active: true, since: 100, newest: 90, newestFile: '/etc/rabbitmq/rabbitmq.conf' }),
+    [],
+    'config older than the node: no restart',
+  );
+  t.match(
+    rabbitmq_restart.plan({}, { active: true, since: 100, newest: 110, newestFile: '/etc/rabbitmq/rabbitmq.conf' })[0]
+      .action,
+    /changed after the node started/,
+  );
 });

@@ -9,11 +9,23 @@ import { allTasks, loadPlaybook } from '../../dist/lib/core/playbook.js';
 t.test('a playbook elsewhere imports the shipped role and task files', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rmqplay-reuse-'));
   const pb = join(dir, 'mine.yml');
-  writeFileSync(pb, '- hosts: rabbitmq\n  roles: [rabbitmq]\n  tasks:\n    - import_tasks: tasks/rabbitmq/cluster.yml\n    - import_tasks: tasks/rabbitmq/verify.yml\n');
+  writeFileSync(
+    pb,
+    '- hosts: rabbitmq\n  roles: [rabbitmq]\n  tasks:\n    - import_tasks: tasks/rabbitmq/cluster.yml\n    - import_tasks: tasks/rabbitmq/verify.yml\n',
+  );
   const loaded = loadPlaybook(pb);
   const play = loaded.plays[0];
   t.equal(play.roles[0].name, 'rabbitmq');
   t.equal(play.roles[0].defaults.rabbitmq_group, 'rabbitmq', 'the role defaults are there');
-  t.same(play.handlers.map((h) => h.name), ['restart rabbitmq'], 'and its handler');
-  t.same(allTasks(play).filter((x) => !x.handler).map((x) => x.type), ['rabbitmq_cluster', 'command', 'rabbitmq_health', 'amqp_verify']);
+  t.same(
+    play.handlers.map((h) => h.name),
+    ['restart rabbitmq'],
+    'and its handler',
+  );
+  t.same(
+    allTasks(play)
+      .filter((x) => !x.handler)
+      .map((x) => x.type),
+    ['rabbitmq_cluster', 'command', 'rabbitmq_health', 'amqp_verify'],
+  );
 });

@@ -8,7 +8,14 @@ import { events, recap, rmqplay } from '../helpers.js';
 
 t.test('runner features on the local host', async (t) => {
   const base = join(mkdtempSync(join(tmpdir(), 'rmqplay-local-')), 'w');
-  const r = rmqplay(['test/fixtures/local/features.yml', '-i', 'test/fixtures/local/inventory.ini', '-e', `base=${base}`, '--json']);
+  const r = rmqplay([
+    'test/fixtures/local/features.yml',
+    '-i',
+    'test/fixtures/local/inventory.ini',
+    '-e',
+    `base=${base}`,
+    '--json',
+  ]);
   t.equal(r.status, 0, `exit 0 (rescued and ignored failures do not fail the run) ${r.stderr}`);
   const evs = events(r.stdout);
   t.same(readFileSync(join(base, 'red'), 'utf8'), 'red\n', 'loop item written');
@@ -18,14 +25,27 @@ t.test('runner features on the local host', async (t) => {
   t.notOk(existsSync(join(base, 'not-reached')), 'the block stopped at its failure');
   t.ok(existsSync(join(base, 'rescued')) && existsSync(join(base, 'always')), 'rescue and always ran');
   t.equal(readFileSync(join(base, 'count'), 'utf8').trim(), '3', 'until retried to the third attempt');
-  t.equal(readFileSync(join(base, 'handlers'), 'utf8'), 'first\nsecond\n', 'handlers ran once each, in definition order');
+  t.equal(
+    readFileSync(join(base, 'handlers'), 'utf8'),
+    'first\nsecond\n',
+    'handlers ran once each, in definition order',
+  );
   const rc = recap(evs).localhost;
   t.equal(rc.rescued, 1, 'recap counts the rescue');
   t.equal(rc.ignored, 1, 'recap counts the ignored failure');
   t.equal(rc.failed, 0);
   const items = evs.filter((e) => e.task === 'a file per color').map((e) => e.item);
   t.same(items, ['red', 'green'], 'one event per loop item, with the item');
-  const again = rmqplay(['test/fixtures/local/features.yml', '-i', 'test/fixtures/local/inventory.ini', '-e', `base=${base}`, '--json', '--skip-tags', 'x']);
+  const again = rmqplay([
+    'test/fixtures/local/features.yml',
+    '-i',
+    'test/fixtures/local/inventory.ini',
+    '-e',
+    `base=${base}`,
+    '--json',
+    '--skip-tags',
+    'x',
+  ]);
   const h = events(again.stdout).filter((e) => e.task?.endsWith('handler'));
   t.same(h, [], 'nothing changed the second time: no handler ran');
 });

@@ -5,8 +5,18 @@ import { q } from '../../connection/quote.js';
 import { attrChanges, FileState, fileContent, fileState, parentExists, sha256 } from '../facts.js';
 import { normMode, TaskCtx } from '../task.js';
 
-export interface WriteArgs { dest: string; mode?: string | number; owner?: string; group?: string; backup?: boolean }
-export interface WriteState { file: FileState; before: string | null; parentOk: boolean }
+export interface WriteArgs {
+  dest: string;
+  mode?: string | number;
+  owner?: string;
+  group?: string;
+  backup?: boolean;
+}
+export interface WriteState {
+  file: FileState;
+  before: string | null;
+  parentOk: boolean;
+}
 
 export const writeSchemaProps = {
   mode: { type: ['string', 'integer'] },
@@ -17,7 +27,10 @@ export const writeSchemaProps = {
 
 export async function checkWrite(ctx: TaskCtx, dest: string, wantDiff: boolean): Promise<WriteState> {
   const file = await fileState(ctx, dest);
-  if (file.kind === 'directory' || file.kind === 'other') throw new TaskError(`${dest} is a ${file.kind === 'directory' ? 'directory' : file.type}, not a file: remove it or choose another dest`);
+  if (file.kind === 'directory' || file.kind === 'other')
+    throw new TaskError(
+      `${dest} is a ${file.kind === 'directory' ? 'directory' : file.type}, not a file: remove it or choose another dest`,
+    );
   const parentOk = file.kind !== 'absent' || (await parentExists(ctx, dest));
   const before = wantDiff && file.kind === 'file' ? await fileContent(ctx, dest) : null;
   return { file, before, parentOk };
@@ -27,7 +40,10 @@ export function planWrite(args: WriteArgs, state: WriteState, content: string, s
   const mode = normMode(args.mode);
   const want = { mode, owner: args.owner, group: args.group };
   const f = state.file;
-  if (!state.parentOk) throw new TaskError(`the folder of ${args.dest} does not exist: create it first with a file task (state: directory)`);
+  if (!state.parentOk)
+    throw new TaskError(
+      `the folder of ${args.dest} does not exist: create it first with a file task (state: directory)`,
+    );
   const sum = sha256(content);
   const effect = { kind: 'file' as const, path: args.dest, state: 'file' as const, sha256: sum, content, ...want };
   const diff = secret ? undefined : { path: args.dest, before: state.before ?? '', after: content };
@@ -42,7 +58,15 @@ export async function applyWrite(ctx: TaskCtx, args: WriteArgs, changes: Change[
   if (!changes.length) return;
   const { content } = changes[0].data as { content: string };
   if (args.backup) {
-    await ctx.host.run(`[ -f ${q(args.dest)} ] && cp -p ${q(args.dest)} ${q(args.dest)}.$(date +%Y%m%d%H%M%S)~ || true`, { become: ctx.become });
+    await ctx.host.run(
+      `[ -f ${q(args.dest)} ] && cp -p ${q(args.dest)} ${q(args.dest)}.$(date +%Y%m%d%H%M%S)~ || true`,
+      { become: ctx.become },
+    );
   }
-  await ctx.host.put(args.dest, content, { mode: normMode(args.mode), owner: args.owner, group: args.group, become: ctx.become });
+  await ctx.host.put(args.dest, content, {
+    mode: normMode(args.mode),
+    owner: args.owner,
+    group: args.group,
+    become: ctx.become,
+  });
 }

@@ -3,19 +3,35 @@ import { Change } from '../pending.js';
 import { q } from '../../connection/quote.js';
 import { mustRun, TaskType } from '../task.js';
 
-interface AptArgs { name?: string | string[]; pkg?: string | string[]; state?: 'present' | 'absent' | 'latest'; update_cache?: boolean; cache_valid_time?: number; install_recommends?: boolean }
-interface AptState { installed: Record<string, string | null>; candidate: Record<string, string | null>; cacheAge: number | null }
+interface AptArgs {
+  name?: string | string[];
+  pkg?: string | string[];
+  state?: 'present' | 'absent' | 'latest';
+  update_cache?: boolean;
+  cache_valid_time?: number;
+  install_recommends?: boolean;
+}
+interface AptState {
+  installed: Record<string, string | null>;
+  candidate: Record<string, string | null>;
+  cacheAge: number | null;
+}
 
 const names = (a: AptArgs) => [a.name ?? a.pkg ?? []].flat().map(String).filter(Boolean);
-const APT = 'DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
+const APT =
+  'DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
 
 /** One round trip: installed versions, candidate versions (for latest) and the cache's age. */
 function factScript(pkgs: string[], latest: boolean): string {
   return [
     `for p in ${pkgs.map(q).join(' ')}; do printf 'pkg %s %s\\n' "$p" "$(dpkg-query -W -f='\${db:Status-Abbrev}\${Version}' "$p" 2>/dev/null)"; done`,
-    latest ? `for p in ${pkgs.map(q).join(' ')}; do printf 'cand %s %s\\n' "$p" "$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: //p')"; done` : '',
+    latest
+      ? `for p in ${pkgs.map(q).join(' ')}; do printf 'cand %s %s\\n' "$p" "$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: //p')"; done`
+      : '',
     `s=/var/lib/apt/periodic/update-success-stamp; [ -e $s ] || s=/var/lib/apt/lists/partial; if [ -e /var/lib/apt/lists ] && ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then echo "age $(( $(date +%s) - $(stat -c %Y $(ls -t /var/lib/apt/lists/*_Packages* | head -1)) ))"; else echo 'age none'; fi`,
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
 }
 
 export function parseAptFacts(out: string): AptState {
@@ -35,8 +51,11 @@ export const apt: TaskType<AptArgs, AptState> = {
   schema: {
     type: 'object',
     properties: {
-      name: { type: ['string', 'array'], items: { type: 'string' } }, pkg: { type: ['string', 'array'], items: { type: 'string' } },
-      state: { enum: ['present', 'absent', 'latest'] }, update_cache: { type: 'boolean' }, cache_valid_time: { type: 'integer', minimum: 0 },
+      name: { type: ['string', 'array'], items: { type: 'string' } },
+      pkg: { type: ['string', 'array'], items: { type: 'string' } },
+      state: { enum: ['present', 'absent', 'latest'] },
+      update_cache: { type: 'boolean' },
+      cache_valid_time: { type: 'integer', minimum: 0 },
       install_recommends: { type: 'boolean' },
     },
     additionalProperties: false,
@@ -47,22 +66,45 @@ export const apt: TaskType<AptArgs, AptState> = {
     const st = parseAptFacts(r.stdout);
     for (const p of pkgs) {
       const pend = ctx.pending.package(p);
-      if (pend && pend.effect.kind === 'package') st.installed[p] = pend.effect.state === 'present' ? (st.installed[p] ?? 'pending') : null;
+      if (pend && pend.effect.kind === 'package')
+        st.installed[p] = pend.effect.state === 'present' ? (st.installed[p] ?? 'pending') : null;
     }
-    if (a.state === 'latest' && ctx.pending.find((e) => e.kind === 'other' && e.what === 'apt cache')) throw new UnknownState('the package cache would be updated first: the candidate versions may change');
+    if (a.state === 'latest' && ctx.pending.find((e) => e.kind === 'other' && e.what === 'apt cache'))
+      throw new UnknownState('the package cache would be updated first: the candidate versions may change');
     return st;
   },
   plan(a, s) {
     const pkgs = names(a);
     const state = a.state ?? 'present';
     const changes: Change[] = [];
-    const stale = a.update_cache && a.cache_valid_time !== undefined && (s.cacheAge === null || s.cacheAge > a.cache_valid_time);
-    const install = state === 'absent' ? [] : pkgs.filter((p) => !s.installed[p] || (state === 'latest' && s.candidate[p] && s.candidate[p] !== s.installed[p]));
+    const stale =
+      a.update_cache && a.cache_valid_time !== undefined && (s.cacheAge === null || s.cacheAge > a.cache_valid_time);
+    const install =
+      state === 'absent'
+        ? []
+        : pkgs.filter(
+            (p) => !s.installed[p] || (state === 'latest' && s.candidate[p] && s.candidate[p] !== s.installed[p]),
+          );
     const remove = state === 'absent' ? pkgs.filter((p) => s.installed[p]) : [];
     // Without cache_valid_time the cache is refreshed only when something is installed, so a converged host stays "ok".
-    if (stale || (a.update_cache && install.length)) changes.push({ action: 'update the package cache', effects: [{ kind: 'other', what: 'apt cache' }], data: { op: 'update' } });
-    if (install.length) changes.push({ action: `install ${install.join(' ')}`, effects: install.map((name) => ({ kind: 'package' as const, name, state: 'present' as const })), data: { op: 'install', pkgs: install } });
-    if (remove.length) changes.push({ action: `remove ${remove.join(' ')}`, effects: remove.map((name) => ({ kind: 'package' as const, name, state: 'absent' as const })), data: { op: 'remove', pkgs: remove } });
+    if (stale || (a.update_cache && install.length))
+      changes.push({
+        action: 'update the package cache',
+        effects: [{ kind: 'other', what: 'apt cache' }],
+        data: { op: 'update' },
+      });
+    if (install.length)
+      changes.push({
+        action: `install ${install.join(' ')}`,
+        effects: install.map((name) => ({ kind: 'package' as const, name, state: 'present' as const })),
+        data: { op: 'install', pkgs: install },
+      });
+    if (remove.length)
+      changes.push({
+        action: `remove ${remove.join(' ')}`,
+        effects: remove.map((name) => ({ kind: 'package' as const, name, state: 'absent' as const })),
+        data: { op: 'remove', pkgs: remove },
+      });
     return changes;
   },
   async apply(ctx, changes, a) {
@@ -70,12 +112,24 @@ export const apt: TaskType<AptArgs, AptState> = {
     for (const c of changes) {
       const d = c.data as { op: string; pkgs?: string[] };
       if (d.op === 'update') script.push(`${APT} update`);
-      if (d.op === 'install') script.push(`${APT}${a.install_recommends === false ? ' --no-install-recommends' : ''} install ${d.pkgs!.map(q).join(' ')}`);
+      if (d.op === 'install')
+        script.push(
+          `${APT}${a.install_recommends === false ? ' --no-install-recommends' : ''} install ${d.pkgs!.map(q).join(' ')}`,
+        );
       if (d.op === 'remove') script.push(`${APT} remove ${d.pkgs!.map(q).join(' ')}`);
     }
     if (script.length > 1) {
-      try { await mustRun(ctx, script.join('\n'), changes.map((c) => c.action).join(', '), 30 * 60_000); } catch (e) {
-        if (e instanceof TaskError && /Unable to locate package|has no installation candidate/.test(e.detail.stderr ?? '')) throw new TaskError(`${e.message} — check the package name and the host's apt sources (update_cache: true refreshes them)`, e.detail);
+      try {
+        await mustRun(ctx, script.join('\n'), changes.map((c) => c.action).join(', '), 30 * 60_000);
+      } catch (e) {
+        if (
+          e instanceof TaskError &&
+          /Unable to locate package|has no installation candidate/.test(e.detail.stderr ?? '')
+        )
+          throw new TaskError(
+            `${e.message} — check the package name and the host's apt sources (update_cache: true refreshes them)`,
+            e.detail,
+          );
         throw e;
       }
     }

@@ -3,7 +3,15 @@ import { TaskType } from '../task.js';
 import { insertAt } from './lineinfile.js';
 import { applyWrite, checkWrite, planWrite, WriteArgs, writeSchemaProps, WriteState } from './_write.js';
 
-interface BlockArgs extends WriteArgs { path: string; block?: string; marker?: string; state?: 'present' | 'absent'; create?: boolean; insertafter?: string; insertbefore?: string }
+interface BlockArgs extends WriteArgs {
+  path: string;
+  block?: string;
+  marker?: string;
+  state?: 'present' | 'absent';
+  create?: boolean;
+  insertafter?: string;
+  insertbefore?: string;
+}
 
 /** Ansible's blockinfile on text: one block between "# BEGIN/END ANSIBLE MANAGED BLOCK" markers. */
 export function editBlock(text: string, a: BlockArgs): string {
@@ -21,14 +29,19 @@ export function editBlock(text: string, a: BlockArgs): string {
   return lines.length ? lines.join('\n') + '\n' : '';
 }
 
-export const blockinfile: TaskType<BlockArgs, WriteState & { content: string } | { kind: 'nofile' }> = {
+export const blockinfile: TaskType<BlockArgs, (WriteState & { content: string }) | { kind: 'nofile' }> = {
   name: 'blockinfile',
   schema: {
     type: 'object',
     properties: {
-      path: { type: 'string' }, block: { type: 'string' }, marker: { type: 'string' },
-      state: { enum: ['present', 'absent'] }, create: { type: 'boolean' },
-      insertafter: { type: 'string' }, insertbefore: { type: 'string' }, ...writeSchemaProps,
+      path: { type: 'string' },
+      block: { type: 'string' },
+      marker: { type: 'string' },
+      state: { enum: ['present', 'absent'] },
+      create: { type: 'boolean' },
+      insertafter: { type: 'string' },
+      insertbefore: { type: 'string' },
+      ...writeSchemaProps,
     },
     required: ['path'],
     additionalProperties: false,
@@ -42,5 +55,7 @@ export const blockinfile: TaskType<BlockArgs, WriteState & { content: string } |
     return { ...ws, content: editBlock(ws.before ?? '', args) };
   },
   plan: (args, s) => ('kind' in s ? [] : planWrite({ ...args, dest: args.path }, s, s.content)),
-  async apply(ctx, changes, args) { await applyWrite(ctx, { ...args, dest: args.path }, changes); },
+  async apply(ctx, changes, args) {
+    await applyWrite(ctx, { ...args, dest: args.path }, changes);
+  },
 };

@@ -3,7 +3,15 @@ import { fileState } from '../facts.js';
 import { q } from '../../connection/quote.js';
 import { TaskCtx, TaskType } from '../task.js';
 
-export interface CommandArgs { cmd?: string; argv?: string[]; chdir?: string; creates?: string; removes?: string; stdin?: string; timeout?: number }
+export interface CommandArgs {
+  cmd?: string;
+  argv?: string[];
+  chdir?: string;
+  creates?: string;
+  removes?: string;
+  stdin?: string;
+  timeout?: number;
+}
 type CmdState = { skip: string | false };
 
 /** Splits a command line into words as a shell would, without any shell features. */
@@ -11,7 +19,7 @@ export function splitArgs(cmd: string): string[] {
   const out: string[] = [];
   const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
   let m;
-  while ((m = re.exec(cmd))) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2] ?? m[3]);
+  while ((m = re.exec(cmd))) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3]));
   return out;
 }
 
@@ -22,18 +30,37 @@ function makeCommand(shell: boolean): TaskType<CommandArgs, CmdState> {
     schema: {
       type: 'object',
       properties: {
-        cmd: { type: 'string' }, argv: { type: 'array', items: { type: 'string' } }, chdir: { type: 'string' },
-        creates: { type: 'string' }, removes: { type: 'string' }, stdin: { type: 'string' }, timeout: { type: 'integer' },
+        cmd: { type: 'string' },
+        argv: { type: 'array', items: { type: 'string' } },
+        chdir: { type: 'string' },
+        creates: { type: 'string' },
+        removes: { type: 'string' },
+        stdin: { type: 'string' },
+        timeout: { type: 'integer' },
       },
       oneOf: [{ required: ['cmd'] }, { required: ['argv'] }],
       additionalProperties: false,
     },
     async check(ctx: TaskCtx, a: CommandArgs) {
       if (a.creates && (await fileState(ctx, a.creates)).kind !== 'absent') return { skip: `${a.creates} exists` };
-      if (a.removes && (await fileState(ctx, a.removes)).kind === 'absent') return { skip: `${a.removes} does not exist` };
+      if (a.removes && (await fileState(ctx, a.removes)).kind === 'absent')
+        return { skip: `${a.removes} does not exist` };
       return { skip: false };
     },
-    plan: (a, s) => (s.skip ? [] : [{ action: `run: ${a.cmd ?? (a.argv ?? []).join(' ')}`, effects: a.creates ? [{ kind: 'file', path: a.creates, state: 'file', sha256: '' }] : a.removes ? [{ kind: 'file', path: a.removes, state: 'absent' }] : [{ kind: 'other', what: 'command' }], always: true }]),
+    plan: (a, s) =>
+      s.skip
+        ? []
+        : [
+            {
+              action: `run: ${a.cmd ?? (a.argv ?? []).join(' ')}`,
+              effects: a.creates
+                ? [{ kind: 'file', path: a.creates, state: 'file', sha256: '' }]
+                : a.removes
+                  ? [{ kind: 'file', path: a.removes, state: 'absent' }]
+                  : [{ kind: 'other', what: 'command' }],
+              always: true,
+            },
+          ],
     result: (_a, s) => ({ rc: 0, stdout: '', stderr: '', msg: s.skip ? `skipped, since ${s.skip}` : '' }),
     async apply(ctx, changes, a) {
       if (!changes.length) return;
@@ -42,8 +69,21 @@ function makeCommand(shell: boolean): TaskType<CommandArgs, CmdState> {
       if (a.chdir) script = `cd ${q(a.chdir)} && ${script}`;
       if (a.stdin !== undefined) script = `printf '%s\\n' ${q(a.stdin)} | { ${script}\n}`;
       const r = await ctx.host.run(script, { become: ctx.become, timeoutMs: a.timeout ? a.timeout * 1000 : undefined });
-      const res = { rc: r.code, stdout: r.stdout.replace(/\n$/, ''), stderr: r.stderr.replace(/\n$/, ''), stdout_lines: r.stdout.split('\n').filter(Boolean), cmd: a.cmd ?? a.argv };
-      if (r.code !== 0) throw Object.assign(new TaskError(`non-zero return code ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ') || r.stdout.trim().split('\n').slice(-3).join(' | ')}`, { code: r.code, stderr: r.stderr, stdout: r.stdout }), { result: res });
+      const res = {
+        rc: r.code,
+        stdout: r.stdout.replace(/\n$/, ''),
+        stderr: r.stderr.replace(/\n$/, ''),
+        stdout_lines: r.stdout.split('\n').filter(Boolean),
+        cmd: a.cmd ?? a.argv,
+      };
+      if (r.code !== 0)
+        throw Object.assign(
+          new TaskError(
+            `non-zero return code ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ') || r.stdout.trim().split('\n').slice(-3).join(' | ')}`,
+            { code: r.code, stderr: r.stderr, stdout: r.stdout },
+          ),
+          { result: res },
+        );
       return res;
     },
   };

@@ -2,13 +2,21 @@ import { readFileSync } from 'node:fs';
 import { TaskType } from '../task.js';
 import { applyWrite, checkWrite, planWrite, WriteArgs, writeSchemaProps, WriteState } from './_write.js';
 
-interface CopyArgs extends WriteArgs { content?: string; src?: string }
+interface CopyArgs extends WriteArgs {
+  content?: string;
+  src?: string;
+}
 
 export const copy: TaskType<CopyArgs, WriteState & { content: string }> = {
   name: 'copy',
   schema: {
     type: 'object',
-    properties: { dest: { type: 'string' }, content: { type: ['string', 'number', 'boolean'] }, src: { type: 'string' }, ...writeSchemaProps },
+    properties: {
+      dest: { type: 'string' },
+      content: { type: ['string', 'number', 'boolean'] },
+      src: { type: 'string' },
+      ...writeSchemaProps,
+    },
     required: ['dest'],
     oneOf: [{ required: ['content'] }, { required: ['src'] }],
     additionalProperties: false,
@@ -18,9 +26,12 @@ export const copy: TaskType<CopyArgs, WriteState & { content: string }> = {
     return undefined;
   },
   async check(ctx, args) {
-    const content = args.content !== undefined ? String(args.content) : readFileSync(ctx.findFile('files', args.src!), 'utf8');
+    const content =
+      args.content !== undefined ? String(args.content) : readFileSync(ctx.findFile('files', args.src!), 'utf8');
     return { ...(await checkWrite(ctx, args.dest, true)), content };
   },
   plan: (args, s) => planWrite(args, s, s.content),
-  async apply(ctx, changes, args) { await applyWrite(ctx, args, changes); },
+  async apply(ctx, changes, args) {
+    await applyWrite(ctx, args, changes);
+  },
 };

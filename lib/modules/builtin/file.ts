@@ -4,15 +4,26 @@ import { Change } from '../pending.js';
 import { q } from '../../connection/quote.js';
 import { mustRun, normMode, TaskType } from '../task.js';
 
-interface FileArgs { path: string; state?: 'file' | 'directory' | 'absent' | 'touch' | 'link'; mode?: string | number; owner?: string; group?: string; src?: string }
+interface FileArgs {
+  path: string;
+  state?: 'file' | 'directory' | 'absent' | 'touch' | 'link';
+  mode?: string | number;
+  owner?: string;
+  group?: string;
+  src?: string;
+}
 
 export const file: TaskType<FileArgs, FileState> = {
   name: 'file',
   schema: {
     type: 'object',
     properties: {
-      path: { type: 'string' }, state: { enum: ['file', 'directory', 'absent', 'touch', 'link'] },
-      mode: { type: ['string', 'integer'] }, owner: { type: 'string' }, group: { type: 'string' }, src: { type: 'string' },
+      path: { type: 'string' },
+      state: { enum: ['file', 'directory', 'absent', 'touch', 'link'] },
+      mode: { type: ['string', 'integer'] },
+      owner: { type: 'string' },
+      group: { type: 'string' },
+      src: { type: 'string' },
     },
     required: ['path'],
     additionalProperties: false,
@@ -25,17 +36,57 @@ export const file: TaskType<FileArgs, FileState> = {
     const attrs = (have: FileState, kind: 'file' | 'directory'): Change[] => {
       if (have.kind !== kind) return [];
       const d = attrChanges(have, want);
-      return d.length ? [{ action: `${a.path}: ${d.join(', ')}`, effects: [{ kind: 'file', path: a.path, state: 'attrs', ...want }], data: { script: attrScript(a.path, want) } }] : [];
+      return d.length
+        ? [
+            {
+              action: `${a.path}: ${d.join(', ')}`,
+              effects: [{ kind: 'file', path: a.path, state: 'attrs', ...want }],
+              data: { script: attrScript(a.path, want) },
+            },
+          ]
+        : [];
     };
     switch (state) {
       case 'absent':
-        return s.kind === 'absent' ? [] : [{ action: `remove ${a.path}`, effects: [{ kind: 'file', path: a.path, state: 'absent' }], data: { script: `rm -rf -- ${q(a.path)}` } }];
+        return s.kind === 'absent'
+          ? []
+          : [
+              {
+                action: `remove ${a.path}`,
+                effects: [{ kind: 'file', path: a.path, state: 'absent' }],
+                data: { script: `rm -rf -- ${q(a.path)}` },
+              },
+            ];
       case 'directory':
-        if (s.kind === 'absent') return [{ action: `create directory ${a.path}`, effects: [{ kind: 'file', path: a.path, state: 'directory', ...want }], data: { script: [`mkdir -p -- ${q(a.path)}`, attrScript(a.path, want)].filter(Boolean).join(' && ') } }];
-        if (s.kind !== 'directory') throw new TaskError(`${a.path} exists and is not a directory (${s.kind}): remove it first`);
+        if (s.kind === 'absent')
+          return [
+            {
+              action: `create directory ${a.path}`,
+              effects: [{ kind: 'file', path: a.path, state: 'directory', ...want }],
+              data: { script: [`mkdir -p -- ${q(a.path)}`, attrScript(a.path, want)].filter(Boolean).join(' && ') },
+            },
+          ];
+        if (s.kind !== 'directory')
+          throw new TaskError(`${a.path} exists and is not a directory (${s.kind}): remove it first`);
         return attrs(s, 'directory');
       case 'touch':
-        if (s.kind === 'absent') return [{ action: `create empty file ${a.path}`, effects: [{ kind: 'file', path: a.path, state: 'file', sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', content: '', ...want }], data: { script: [`touch -- ${q(a.path)}`, attrScript(a.path, want)].filter(Boolean).join(' && ') } }];
+        if (s.kind === 'absent')
+          return [
+            {
+              action: `create empty file ${a.path}`,
+              effects: [
+                {
+                  kind: 'file',
+                  path: a.path,
+                  state: 'file',
+                  sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+                  content: '',
+                  ...want,
+                },
+              ],
+              data: { script: [`touch -- ${q(a.path)}`, attrScript(a.path, want)].filter(Boolean).join(' && ') },
+            },
+          ];
         return attrs(s, s.kind === 'directory' ? 'directory' : 'file');
       case 'file':
         if (s.kind === 'absent') throw new TaskError(`${a.path} does not exist: use state: touch to create it`);
@@ -43,12 +94,19 @@ export const file: TaskType<FileArgs, FileState> = {
       case 'link':
         if (s.kind === 'link' && s.src === a.src) return [];
         if (s.kind === 'directory') throw new TaskError(`${a.path} is a directory: cannot replace it with a link`);
-        return [{ action: `link ${a.path} → ${a.src}`, effects: [{ kind: 'file', path: a.path, state: 'link', src: a.src! }], data: { script: `ln -sfn -- ${q(a.src!)} ${q(a.path)}` } }];
+        return [
+          {
+            action: `link ${a.path} → ${a.src}`,
+            effects: [{ kind: 'file', path: a.path, state: 'link', src: a.src! }],
+            data: { script: `ln -sfn -- ${q(a.src!)} ${q(a.path)}` },
+          },
+        ];
       default:
         return [];
     }
   },
   async apply(ctx, changes) {
-    if (changes.length) await mustRun(ctx, changes.map((c) => (c.data as { script: string }).script).join(' && '), changes[0].action);
+    if (changes.length)
+      await mustRun(ctx, changes.map((c) => (c.data as { script: string }).script).join(' && '), changes[0].action);
   },
 };

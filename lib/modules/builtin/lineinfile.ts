@@ -3,14 +3,33 @@ import { fileContent } from '../facts.js';
 import { TaskType } from '../task.js';
 import { applyWrite, checkWrite, planWrite, WriteArgs, writeSchemaProps, WriteState } from './_write.js';
 
-interface LineArgs extends WriteArgs { path: string; line?: string; regexp?: string; state?: 'present' | 'absent'; create?: boolean; insertafter?: string; insertbefore?: string }
+interface LineArgs extends WriteArgs {
+  path: string;
+  line?: string;
+  regexp?: string;
+  state?: 'present' | 'absent';
+  create?: boolean;
+  insertafter?: string;
+  insertbefore?: string;
+}
 
 /** Where new lines go: before the first line matching insertbefore (BOF: the top), after the
  *  last line matching insertafter, else at the end, as Ansible's lineinfile and blockinfile do. */
 export function insertAt(lines: string[], a: { insertbefore?: string; insertafter?: string }): number {
   if (a.insertbefore === 'BOF') return 0;
-  if (a.insertbefore) { const r = new RegExp(a.insertbefore); const i = lines.findIndex((l) => r.test(l)); return i >= 0 ? i : lines.length; }
-  if (a.insertafter && a.insertafter !== 'EOF') { const r = new RegExp(a.insertafter); let i = -1; lines.forEach((l, j) => { if (r.test(l)) i = j; }); if (i >= 0) return i + 1; }
+  if (a.insertbefore) {
+    const r = new RegExp(a.insertbefore);
+    const i = lines.findIndex((l) => r.test(l));
+    return i >= 0 ? i : lines.length;
+  }
+  if (a.insertafter && a.insertafter !== 'EOF') {
+    const r = new RegExp(a.insertafter);
+    let i = -1;
+    lines.forEach((l, j) => {
+      if (r.test(l)) i = j;
+    });
+    if (i >= 0) return i + 1;
+  }
   return lines.length;
 }
 
@@ -25,7 +44,9 @@ export function editLines(text: string, a: LineArgs): string {
   }
   const line = a.line!;
   let idx = -1;
-  lines.forEach((l, i) => { if (matches(l)) idx = i; });
+  lines.forEach((l, i) => {
+    if (matches(l)) idx = i;
+  });
   if (idx >= 0) lines[idx] = line;
   else if (!lines.includes(line)) {
     lines.splice(insertAt(lines, a), 0, line);
@@ -33,14 +54,19 @@ export function editLines(text: string, a: LineArgs): string {
   return lines.join('\n') + '\n';
 }
 
-export const lineinfile: TaskType<LineArgs, WriteState & { content: string } | { kind: 'nofile' }> = {
+export const lineinfile: TaskType<LineArgs, (WriteState & { content: string }) | { kind: 'nofile' }> = {
   name: 'lineinfile',
   schema: {
     type: 'object',
     properties: {
-      path: { type: 'string' }, line: { type: 'string' }, regexp: { type: 'string' },
-      state: { enum: ['present', 'absent'] }, create: { type: 'boolean' },
-      insertafter: { type: 'string' }, insertbefore: { type: 'string' }, ...writeSchemaProps,
+      path: { type: 'string' },
+      line: { type: 'string' },
+      regexp: { type: 'string' },
+      state: { enum: ['present', 'absent'] },
+      create: { type: 'boolean' },
+      insertafter: { type: 'string' },
+      insertbefore: { type: 'string' },
+      ...writeSchemaProps,
     },
     required: ['path'],
     additionalProperties: false,
@@ -59,5 +85,7 @@ export const lineinfile: TaskType<LineArgs, WriteState & { content: string } | {
     return { ...ws, content: editLines(before, args) };
   },
   plan: (args, s) => ('kind' in s ? [] : planWrite({ ...args, dest: args.path }, s, s.content)),
-  async apply(ctx, changes, args) { await applyWrite(ctx, { ...args, dest: args.path }, changes); },
+  async apply(ctx, changes, args) {
+    await applyWrite(ctx, { ...args, dest: args.path }, changes);
+  },
 };

@@ -3,12 +3,25 @@ import { Change } from '../pending.js';
 import { q } from '../../connection/quote.js';
 import { mustRun, TaskType } from '../task.js';
 
-interface ServiceArgs { name: string; state?: 'started' | 'stopped' | 'restarted' | 'reloaded'; enabled?: boolean; daemon_reload?: boolean }
-interface ServiceState { exists: boolean; active: boolean; enabled: boolean }
+interface ServiceArgs {
+  name: string;
+  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
+  enabled?: boolean;
+  daemon_reload?: boolean;
+}
+interface ServiceState {
+  exists: boolean;
+  active: boolean;
+  enabled: boolean;
+}
 
 export function parseService(out: string): ServiceState {
   const [load, active, enabled] = out.trim().split('\n');
-  return { exists: load === 'loaded', active: active === 'active' || active === 'activating' || active === 'reloading', enabled: enabled === 'enabled' || enabled === 'enabled-runtime' || enabled === 'static' || enabled === 'alias' };
+  return {
+    exists: load === 'loaded',
+    active: active === 'active' || active === 'activating' || active === 'reloading',
+    enabled: enabled === 'enabled' || enabled === 'enabled-runtime' || enabled === 'static' || enabled === 'alias',
+  };
 }
 
 function makeService(name: string): TaskType<ServiceArgs, ServiceState> {
@@ -16,43 +29,103 @@ function makeService(name: string): TaskType<ServiceArgs, ServiceState> {
     name,
     schema: {
       type: 'object',
-      properties: { name: { type: 'string' }, state: { enum: ['started', 'stopped', 'restarted', 'reloaded'] }, enabled: { type: 'boolean' }, daemon_reload: { type: 'boolean' } },
+      properties: {
+        name: { type: 'string' },
+        state: { enum: ['started', 'stopped', 'restarted', 'reloaded'] },
+        enabled: { type: 'boolean' },
+        daemon_reload: { type: 'boolean' },
+      },
       required: ['name'],
       additionalProperties: false,
     },
     async check(ctx, a) {
       const unit = q(a.name);
-      const r = await ctx.host.run(`systemctl show -p LoadState --value ${unit}; systemctl is-active ${unit}; systemctl is-enabled ${unit} 2>/dev/null || true`, { become: ctx.become });
+      const r = await ctx.host.run(
+        `systemctl show -p LoadState --value ${unit}; systemctl is-active ${unit}; systemctl is-enabled ${unit} 2>/dev/null || true`,
+        { become: ctx.become },
+      );
       const st = parseService(r.stdout);
       const pend = ctx.pending.service(a.name);
       if (pend) return { exists: true, active: pend.active ?? st.active, enabled: pend.enabled ?? st.enabled };
       if (!ctx.pending.empty) {
         const pkg = ctx.pending.packages()[0];
         // A package's install scripts may create, start and enable the service: Debian's do.
-        if (pkg && (!st.exists || !st.active || !st.enabled)) throw new UnknownState(`depends on ${ctx.pending.describe(pkg)}: its install scripts may start and enable ${a.name}`);
+        if (pkg && (!st.exists || !st.active || !st.enabled))
+          throw new UnknownState(
+            `depends on ${ctx.pending.describe(pkg)}: its install scripts may start and enable ${a.name}`,
+          );
       }
-      if (!st.exists) throw new TaskError(`service ${a.name} is not installed on this host (no unit ${a.name}): install its package first`);
+      if (!st.exists)
+        throw new TaskError(
+          `service ${a.name} is not installed on this host (no unit ${a.name}): install its package first`,
+        );
       return st;
     },
     plan(a, s) {
       const out: Change[] = [];
-      const svc = (x: { active?: boolean; enabled?: boolean; fromStopped?: boolean }) => [{ kind: 'service' as const, name: a.name, ...x }];
-      if (a.daemon_reload) out.push({ action: 'systemctl daemon-reload', effects: [{ kind: 'other', what: 'daemon-reload' }], data: 'systemctl daemon-reload', always: true });
-      if (a.enabled === true && !s.enabled) out.push({ action: `enable ${a.name}`, effects: svc({ enabled: true }), data: `systemctl enable ${q(a.name)}` });
-      if (a.enabled === false && s.enabled) out.push({ action: `disable ${a.name}`, effects: svc({ enabled: false }), data: `systemctl disable ${q(a.name)}` });
-      if (a.state === 'started' && !s.active) out.push({ action: `start ${a.name}`, effects: svc({ active: true, fromStopped: true }), data: `systemctl start ${q(a.name)}` });
-      if (a.state === 'stopped' && s.active) out.push({ action: `stop ${a.name}`, effects: svc({ active: false }), data: `systemctl stop ${q(a.name)}` });
-      if (a.state === 'restarted') out.push({ action: `restart ${a.name}`, effects: svc({ active: true }), data: `systemctl restart ${q(a.name)}`, always: true });
-      if (a.state === 'reloaded') out.push({ action: `reload ${a.name}`, effects: svc({ active: true }), data: `systemctl reload-or-restart ${q(a.name)}`, always: true });
+      const svc = (x: { active?: boolean; enabled?: boolean; fromStopped?: boolean }) => [
+        { kind: 'service' as const, name: a.name, ...x },
+      ];
+      if (a.daemon_reload)
+        out.push({
+          action: 'systemctl daemon-reload',
+          effects: [{ kind: 'other', what: 'daemon-reload' }],
+          data: 'systemctl daemon-reload',
+          always: true,
+        });
+      if (a.enabled === true && !s.enabled)
+        out.push({
+          action: `enable ${a.name}`,
+          effects: svc({ enabled: true }),
+          data: `systemctl enable ${q(a.name)}`,
+        });
+      if (a.enabled === false && s.enabled)
+        out.push({
+          action: `disable ${a.name}`,
+          effects: svc({ enabled: false }),
+          data: `systemctl disable ${q(a.name)}`,
+        });
+      if (a.state === 'started' && !s.active)
+        out.push({
+          action: `start ${a.name}`,
+          effects: svc({ active: true, fromStopped: true }),
+          data: `systemctl start ${q(a.name)}`,
+        });
+      if (a.state === 'stopped' && s.active)
+        out.push({ action: `stop ${a.name}`, effects: svc({ active: false }), data: `systemctl stop ${q(a.name)}` });
+      if (a.state === 'restarted')
+        out.push({
+          action: `restart ${a.name}`,
+          effects: svc({ active: true }),
+          data: `systemctl restart ${q(a.name)}`,
+          always: true,
+        });
+      if (a.state === 'reloaded')
+        out.push({
+          action: `reload ${a.name}`,
+          effects: svc({ active: true }),
+          data: `systemctl reload-or-restart ${q(a.name)}`,
+          always: true,
+        });
       return out;
     },
     async apply(ctx, changes, a) {
       if (!changes.length) return;
       try {
-        await mustRun(ctx, changes.map((c) => c.data as string).join(' && '), changes.map((c) => c.action).join(', '), 10 * 60_000);
+        await mustRun(
+          ctx,
+          changes.map((c) => c.data as string).join(' && '),
+          changes.map((c) => c.action).join(', '),
+          10 * 60_000,
+        );
       } catch (e) {
-        const j = await ctx.host.run(`journalctl -u ${q(a.name)} -n 15 --no-pager 2>/dev/null | tail -n 15`, { become: ctx.become });
-        throw new TaskError(`${(e as Error).message}\n  last lines of the ${a.name} journal:\n    ${j.stdout.trim().split('\n').join('\n    ')}`, (e as TaskError).detail);
+        const j = await ctx.host.run(`journalctl -u ${q(a.name)} -n 15 --no-pager 2>/dev/null | tail -n 15`, {
+          become: ctx.become,
+        });
+        throw new TaskError(
+          `${(e as Error).message}\n  last lines of the ${a.name} journal:\n    ${j.stdout.trim().split('\n').join('\n    ')}`,
+          (e as TaskError).detail,
+        );
       }
     },
   };

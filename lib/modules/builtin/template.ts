@@ -4,7 +4,9 @@ import { checkSyntax, renderTemplate, resolveVars } from '../../language/templat
 import { TaskType } from '../task.js';
 import { applyWrite, checkWrite, planWrite, WriteArgs, writeSchemaProps, WriteState } from './_write.js';
 
-interface TemplateArgs extends WriteArgs { src: string }
+interface TemplateArgs extends WriteArgs {
+  src: string;
+}
 
 export const template: TaskType<TemplateArgs, WriteState & { content: string }> = {
   name: 'template',
@@ -17,17 +19,25 @@ export const template: TaskType<TemplateArgs, WriteState & { content: string }> 
   validate(args, find) {
     if (String(args.src).includes('{{')) return undefined;
     const file = find('templates', args.src);
-    try { checkSyntax(readFileSync(file, 'utf8')); } catch (e) { return `template ${file} has a syntax error: ${(e as Error).message.split('\n')[0]}`; }
+    try {
+      checkSyntax(readFileSync(file, 'utf8'));
+    } catch (e) {
+      return `template ${file} has a syntax error: ${(e as Error).message.split('\n')[0]}`;
+    }
     return undefined;
   },
   async check(ctx, args) {
     const file = ctx.findFile('templates', args.src);
     let content: string;
-    try { content = renderTemplate(readFileSync(file, 'utf8'), resolveVars(ctx.vars)); } catch (e) {
+    try {
+      content = renderTemplate(readFileSync(file, 'utf8'), resolveVars(ctx.vars));
+    } catch (e) {
       throw new TaskError(`template ${file}: ${(e as Error).message.split('\n')[0]}`);
     }
     return { ...(await checkWrite(ctx, args.dest, true)), content };
   },
   plan: (args, s) => planWrite(args, s, s.content),
-  async apply(ctx, changes, args) { await applyWrite(ctx, args, changes); },
+  async apply(ctx, changes, args) {
+    await applyWrite(ctx, args, changes);
+  },
 };

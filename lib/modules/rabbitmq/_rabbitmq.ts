@@ -31,39 +31,63 @@ function peersIfStopped(ctx: TaskCtx, what: string): string[] | undefined {
   const start = ctx.pending.find((e) => e.kind === 'service' && e.name === PKG && e.fromStopped === true);
   if (!start) return undefined;
   const self = ctx.host.name;
-  const peers = ((ctx.vars.ansible_play_hosts as string[]) ?? []).filter((h) => h !== self).map((h) => `rabbit@${h.split('.')[0]}`);
+  const peers = ((ctx.vars.ansible_play_hosts as string[]) ?? [])
+    .filter((h) => h !== self)
+    .map((h) => `rabbit@${h.split('.')[0]}`);
   if (!peers.length) throw new UnknownState(`${what} depends on ${ctx.pending.describe(start)}`);
   return peers;
 }
 
 /** Runs several rabbitmqctl commands in one round trip; each output is returned by its key. */
-export async function ctl(ctx: TaskCtx, cmds: Record<string, string>, what: string, peers?: string[]): Promise<Record<string, { code: number; out: string }>> {
+export async function ctl(
+  ctx: TaskCtx,
+  cmds: Record<string, string>,
+  what: string,
+  peers?: string[],
+): Promise<Record<string, { code: number; out: string }>> {
   const keys = Object.keys(cmds);
   // Through peers: the first running one answers.
-  const viaPeers = peers ? `rmqctl_any() { for n in ${peers.map(q).join(' ')}; do out=$(rabbitmqctl -n "$n" "$@" 2>&1) && { printf '%s' "$out"; return 0; }; done; printf '%s' "$out"; return 1; }\n` : '';
-  const script = viaPeers + keys.map((k) => `out=$(${peers ? cmds[k].replace(/\brabbitmqctl\b/g, 'rmqctl_any') : cmds[k]} 2>&1); printf '%s\\0%s\\0%s\\0' ${q(k)} "$?" "$out"`).join('\n');
+  const viaPeers = peers
+    ? `rmqctl_any() { for n in ${peers.map(q).join(' ')}; do out=$(rabbitmqctl -n "$n" "$@" 2>&1) && { printf '%s' "$out"; return 0; }; done; printf '%s' "$out"; return 1; }\n`
+    : '';
+  const script =
+    viaPeers +
+    keys
+      .map(
+        (k) =>
+          `out=$(${peers ? cmds[k].replace(/\brabbitmqctl\b/g, 'rmqctl_any') : cmds[k]} 2>&1); printf '%s\\0%s\\0%s\\0' ${q(k)} "$?" "$out"`,
+      )
+      .join('\n');
   const r = await ctx.host.run(script, { become: ctx.become, timeoutMs: 120_000 });
   const parts = r.stdout.split('\0');
   const res: Record<string, { code: number; out: string }> = {};
   for (let i = 0; i + 2 < parts.length; i += 3) res[parts[i]] = { code: Number(parts[i + 1]), out: parts[i + 2] };
-  for (const k of keys) if (!res[k]) throw new TaskError(`${what}: no answer from the host for ${k}`, { stderr: r.stderr });
+  for (const k of keys)
+    if (!res[k]) throw new TaskError(`${what}: no answer from the host for ${k}`, { stderr: r.stderr });
   return res;
 }
 
 export function json<T>(out: string, what: string): T {
   const start = out.search(/[[{]/);
-  try { return JSON.parse(out.slice(start)) as T; } catch {
-    throw new TaskError(`${what}: rabbitmqctl did not answer with JSON: ${out.trim().split('\n').slice(-3).join(' | ')}. Is the node running? (systemctl status rabbitmq-server)`);
+  try {
+    return JSON.parse(out.slice(start)) as T;
+  } catch {
+    throw new TaskError(
+      `${what}: rabbitmqctl did not answer with JSON: ${out.trim().split('\n').slice(-3).join(' | ')}. Is the node running? (systemctl status rabbitmq-server)`,
+    );
   }
 }
 
 export function mustOk(r: { code: number; out: string }, what: string): string {
-  if (r.code !== 0) throw new TaskError(`${what} failed (exit ${r.code}): ${r.out.trim().split('\n').slice(-4).join(' | ')}`);
+  if (r.code !== 0)
+    throw new TaskError(`${what} failed (exit ${r.code}): ${r.out.trim().split('\n').slice(-4).join(' | ')}`);
   return r.out;
 }
 
 /** `printf %s SECRET | rabbitmqctl ...`: the secret goes through stdin, never on a command line we print. */
-export function withStdin(secret: string, cmd: string): string { return `printf '%s' ${q(secret)} | ${cmd}`; }
+export function withStdin(secret: string, cmd: string): string {
+  return `printf '%s' ${q(secret)} | ${cmd}`;
+}
 
 const locks = new Map<string, Promise<unknown>>();
 /** Runs fn for one host at a time across the run (joins and restarts must not overlap). */

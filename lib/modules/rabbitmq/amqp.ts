@@ -3,11 +3,30 @@
 import { connect, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { createHash, randomBytes } from 'node:crypto';
 
-export interface AmqpNode { name: string; host: string; port: number }
-export interface Creds { user: string; password: string; vhost?: string }
+export interface AmqpNode {
+  name: string;
+  host: string;
+  port: number;
+}
+export interface Creds {
+  user: string;
+  password: string;
+  vhost?: string;
+}
 
 export async function open(node: AmqpNode, c: Creds, timeoutMs = 10_000): Promise<ChannelModel> {
-  const conn = await connect({ protocol: 'amqp', hostname: node.host, port: node.port, username: c.user, password: c.password, vhost: c.vhost ?? '/', heartbeat: 10 }, { timeout: timeoutMs });
+  const conn = await connect(
+    {
+      protocol: 'amqp',
+      hostname: node.host,
+      port: node.port,
+      username: c.user,
+      password: c.password,
+      vhost: c.vhost ?? '/',
+      heartbeat: 10,
+    },
+    { timeout: timeoutMs },
+  );
   conn.on('error', () => undefined); // reported through the operations that fail
   return conn;
 }
@@ -16,20 +35,53 @@ export async function open(node: AmqpNode, c: Creds, timeoutMs = 10_000): Promis
 export async function declareQuorum(conn: ChannelModel, queue: string, replicas?: number): Promise<void> {
   const ch = await conn.createChannel();
   ch.on('error', () => undefined);
-  await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum', ...(replicas ? { 'x-quorum-initial-group-size': replicas } : {}) } });
+  await ch.assertQueue(queue, {
+    durable: true,
+    arguments: { 'x-queue-type': 'quorum', ...(replicas ? { 'x-quorum-initial-group-size': replicas } : {}) },
+  });
   await ch.close();
 }
 
-export interface PublishReport { sent: number; confirmed: number; nacked: number; returned: number; timedOut: number; latencies: number[]; seconds: number; digests: Map<string, string>; confirmedIds: string[] }
+export interface PublishReport {
+  sent: number;
+  confirmed: number;
+  nacked: number;
+  returned: number;
+  timedOut: number;
+  latencies: number[];
+  seconds: number;
+  digests: Map<string, string>;
+  confirmedIds: string[];
+}
 
 /** Publishes N persistent, mandatory messages on a ConfirmChannel, a callback each, with a timeout. */
-export async function publishConfirmed(conn: ChannelModel, queue: string, n: number, timeoutMs = 30_000, startAt = 0): Promise<PublishReport> {
+export async function publishConfirmed(
+  conn: ChannelModel,
+  queue: string,
+  n: number,
+  timeoutMs = 30_000,
+  startAt = 0,
+): Promise<PublishReport> {
   const ch: ConfirmChannel = await conn.createConfirmChannel();
-  const rep: PublishReport = { sent: 0, confirmed: 0, nacked: 0, returned: 0, timedOut: 0, latencies: [], seconds: 0, digests: new Map(), confirmedIds: [] };
+  const rep: PublishReport = {
+    sent: 0,
+    confirmed: 0,
+    nacked: 0,
+    returned: 0,
+    timedOut: 0,
+    latencies: [],
+    seconds: 0,
+    digests: new Map(),
+    confirmedIds: [],
+  };
   const returned = new Set<string>();
-  ch.on('return', (m: ConsumeMessage) => { returned.add(String(m.properties.messageId)); });
+  ch.on('return', (m: ConsumeMessage) => {
+    returned.add(String(m.properties.messageId));
+  });
   let channelError: Error | undefined;
-  ch.on('error', (e: Error) => { channelError = e; });
+  ch.on('error', (e: Error) => {
+    channelError = e;
+  });
   const start = process.hrtime.bigint();
   const acks: Promise<void>[] = [];
   for (let i = startAt; i < startAt + n; i++) {
@@ -37,20 +89,37 @@ export async function publishConfirmed(conn: ChannelModel, queue: string, n: num
     const body = randomBytes(64 + (i % 192));
     rep.digests.set(id, createHash('sha256').update(body).digest('hex'));
     const t0 = process.hrtime.bigint();
-    acks.push(new Promise<void>((resolve) => {
-      const ok = ch.publish('', queue, body, { persistent: true, mandatory: true, messageId: id, contentType: 'application/octet-stream' }, (err: unknown) => {
-        if (err) rep.nacked++;
-        else if (returned.has(id)) rep.returned++;
-        else { rep.confirmed++; rep.confirmedIds.push(id); rep.latencies.push(Number(process.hrtime.bigint() - t0) / 1e6); }
-        resolve();
-      });
-      void ok;
-    }));
+    acks.push(
+      new Promise<void>((resolve) => {
+        const ok = ch.publish(
+          '',
+          queue,
+          body,
+          { persistent: true, mandatory: true, messageId: id, contentType: 'application/octet-stream' },
+          (err: unknown) => {
+            if (err) rep.nacked++;
+            else if (returned.has(id)) rep.returned++;
+            else {
+              rep.confirmed++;
+              rep.confirmedIds.push(id);
+              rep.latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+            }
+            resolve();
+          },
+        );
+        void ok;
+      }),
+    );
     rep.sent++;
   }
   const all = Promise.all(acks);
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), timeoutMs); })]);
+  const timedOut = await Promise.race([
+    all.then(() => false),
+    new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(true), timeoutMs);
+    }),
+  ]);
   clearTimeout(timer);
   rep.seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (timedOut) rep.timedOut = rep.sent - rep.confirmed - rep.nacked - rep.returned;
@@ -60,10 +129,21 @@ export async function publishConfirmed(conn: ChannelModel, queue: string, n: num
   return rep;
 }
 
-export interface ConsumeReport { received: number; duplicates: string[]; corrupt: string[]; missing: string[]; unexpected: string[] }
+export interface ConsumeReport {
+  received: number;
+  duplicates: string[];
+  corrupt: string[];
+  missing: string[];
+  unexpected: string[];
+}
 
 /** Consumes until every expected message arrived (or the timeout), acking each; checks bytes and duplicates. */
-export async function consumeExactly(conn: ChannelModel, queue: string, expected: Map<string, string>, timeoutMs = 30_000): Promise<ConsumeReport> {
+export async function consumeExactly(
+  conn: ChannelModel,
+  queue: string,
+  expected: Map<string, string>,
+  timeoutMs = 30_000,
+): Promise<ConsumeReport> {
   const ch = await conn.createChannel();
   ch.on('error', () => undefined);
   await ch.prefetch(500);
@@ -72,20 +152,33 @@ export async function consumeExactly(conn: ChannelModel, queue: string, expected
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
     let found = 0;
-    const done = () => { if (found === expected.size) { clearTimeout(timer); setTimeout(resolve, 300); } };
-    ch.consume(queue, (m) => {
-      if (m === null) { clearTimeout(timer); resolve(); return; } // queue deleted
-      const id = String(m.properties.messageId);
-      rep.received++;
-      seen.set(id, (seen.get(id) ?? 0) + 1);
-      if (seen.get(id) === 2) rep.duplicates.push(id);
-      const want = expected.get(id);
-      if (want !== undefined && seen.get(id) === 1) found++;
-      if (want === undefined) rep.unexpected.push(id);
-      else if (createHash('sha256').update(m.content).digest('hex') !== want) rep.corrupt.push(id);
-      ch.ack(m);
-      done();
-    }, { noAck: false }).catch(() => resolve());
+    const done = () => {
+      if (found === expected.size) {
+        clearTimeout(timer);
+        setTimeout(resolve, 300);
+      }
+    };
+    ch.consume(
+      queue,
+      (m) => {
+        if (m === null) {
+          clearTimeout(timer);
+          resolve();
+          return;
+        } // queue deleted
+        const id = String(m.properties.messageId);
+        rep.received++;
+        seen.set(id, (seen.get(id) ?? 0) + 1);
+        if (seen.get(id) === 2) rep.duplicates.push(id);
+        const want = expected.get(id);
+        if (want !== undefined && seen.get(id) === 1) found++;
+        if (want === undefined) rep.unexpected.push(id);
+        else if (createHash('sha256').update(m.content).digest('hex') !== want) rep.corrupt.push(id);
+        ch.ack(m);
+        done();
+      },
+      { noAck: false },
+    ).catch(() => resolve());
     done();
   });
   rep.missing = [...expected.keys()].filter((k) => !seen.has(k));

@@ -12,24 +12,46 @@ import { TaskCtx, TaskType } from '../task.js';
 import { nodeName } from './rabbitmq_cluster.js';
 import { playHostsPending } from './_rabbitmq.js';
 
-interface VerifyArgs { user: string; password: string; vhost?: string; nodes?: string[]; port?: number; messages?: number; timeout?: number }
-interface VerifyState { nodes: AmqpNode[] }
+interface VerifyArgs {
+  user: string;
+  password: string;
+  vhost?: string;
+  nodes?: string[];
+  port?: number;
+  messages?: number;
+  timeout?: number;
+}
+interface VerifyState {
+  nodes: AmqpNode[];
+}
 
 function nodesOf(ctx: TaskCtx, a: VerifyArgs): AmqpNode[] {
   const hv = ctx.vars.hostvars as Record<string, Record<string, unknown>>;
   const names = a.nodes ?? (ctx.vars.ansible_play_hosts as string[]);
-  return names.map((n) => ({ name: n, host: String(hv[n]?.rabbitmq_amqp_host ?? hv[n]?.ansible_host ?? n), port: a.port ?? Number(hv[n]?.rabbitmq_amqp_port ?? 5672) }));
+  return names.map((n) => ({
+    name: n,
+    host: String(hv[n]?.rabbitmq_amqp_host ?? hv[n]?.ansible_host ?? n),
+    port: a.port ?? Number(hv[n]?.rabbitmq_amqp_port ?? 5672),
+  }));
 }
 
 async function loginAll(nodes: AmqpNode[], a: VerifyArgs): Promise<Map<string, ChannelModel>> {
   const conns = new Map<string, ChannelModel>();
   const failures: string[] = [];
-  await Promise.all(nodes.map(async (n) => {
-    try { conns.set(n.name, await open(n, { user: a.user, password: a.password, vhost: a.vhost })); } catch (e) { failures.push(`${n.name} (${n.host}:${n.port}): ${(e as Error).message}`); }
-  }));
+  await Promise.all(
+    nodes.map(async (n) => {
+      try {
+        conns.set(n.name, await open(n, { user: a.user, password: a.password, vhost: a.vhost }));
+      } catch (e) {
+        failures.push(`${n.name} (${n.host}:${n.port}): ${(e as Error).message}`);
+      }
+    }),
+  );
   if (failures.length) {
     for (const c of conns.values()) await c.close().catch(() => undefined);
-    throw new TaskError(`AMQP login failed on ${failures.join('; ')}. Check that the node runs, that port ${nodes[0]?.port ?? 5672} is reachable from here, and the user and password (rabbitmq_verify_user/rabbitmq_verify_password).`);
+    throw new TaskError(
+      `AMQP login failed on ${failures.join('; ')}. Check that the node runs, that port ${nodes[0]?.port ?? 5672} is reachable from here, and the user and password (rabbitmq_verify_user/rabbitmq_verify_password).`,
+    );
   }
   return conns;
 }
@@ -39,15 +61,23 @@ export const amqp_verify: TaskType<VerifyArgs, VerifyState> = {
   schema: {
     type: 'object',
     properties: {
-      user: { type: 'string' }, password: { type: 'string' }, vhost: { type: 'string' }, nodes: { type: 'array', items: { type: 'string' } },
-      port: { type: 'integer' }, messages: { type: 'integer', minimum: 1, maximum: 1000000 }, timeout: { type: 'integer', minimum: 1 },
+      user: { type: 'string' },
+      password: { type: 'string' },
+      vhost: { type: 'string' },
+      nodes: { type: 'array', items: { type: 'string' } },
+      port: { type: 'integer' },
+      messages: { type: 'integer', minimum: 1, maximum: 1000000 },
+      timeout: { type: 'integer', minimum: 1 },
     },
     required: ['user', 'password'],
     additionalProperties: false,
   },
   async check(ctx, a) {
     const busy = playHostsPending(ctx);
-    if (busy.length) throw new SkipTask(`earlier tasks would change ${busy.join(', ')} first; the messages can only be verified after a real run`);
+    if (busy.length)
+      throw new SkipTask(
+        `earlier tasks would change ${busy.join(', ')} first; the messages can only be verified after a real run`,
+      );
     const nodes = nodesOf(ctx, a);
     const conns = await loginAll(nodes, a);
     for (const c of conns.values()) await c.close().catch(() => undefined);
@@ -62,24 +92,49 @@ export const amqp_verify: TaskType<VerifyArgs, VerifyState> = {
     const queue = `rmqplay.verify.${Date.now()}.${randomBytes(3).toString('hex')}`;
     const conns = await loginAll(s.nodes, a);
     const [pubNode, conNode] = [s.nodes[0], s.nodes[1] ?? s.nodes[0]];
-    const pub = conns.get(pubNode.name)!, con = conns.get(conNode.name)!;
+    const pub = conns.get(pubNode.name)!,
+      con = conns.get(conNode.name)!;
     try {
       await declareQuorum(pub, queue, s.nodes.length);
-      const r = await ctx.host.run(`rabbitmqctl list_queues -p ${q(a.vhost ?? '/')} name members --formatter json`, { become: ctx.become, timeoutMs: 60_000 });
-      const info = (JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as { name: string; members: string[] }[]).find((x) => x.name === queue);
+      const r = await ctx.host.run(`rabbitmqctl list_queues -p ${q(a.vhost ?? '/')} name members --formatter json`, {
+        become: ctx.become,
+        timeoutMs: 60_000,
+      });
+      const info = (JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as { name: string; members: string[] }[]).find(
+        (x) => x.name === queue,
+      );
       const want = s.nodes.map((x) => nodeName(x.name));
       const missingReplica = want.filter((m) => !(info?.members ?? []).includes(m));
-      if (missingReplica.length) throw new TaskError(`quorum queue ${queue} has no replica on ${missingReplica.join(', ')} (members: ${(info?.members ?? []).join(', ') || 'none'}): is every node in the cluster and running?`);
+      if (missingReplica.length)
+        throw new TaskError(
+          `quorum queue ${queue} has no replica on ${missingReplica.join(', ')} (members: ${(info?.members ?? []).join(', ') || 'none'}): is every node in the cluster and running?`,
+        );
       const p = await publishConfirmed(pub, queue, n, timeoutMs);
-      if (p.nacked || p.returned || p.timedOut || p.confirmed !== n) throw new TaskError(`publishing through ${pubNode.name}: ${p.confirmed}/${n} confirmed, ${p.nacked} nacked, ${p.returned} returned, ${p.timedOut} without an answer after ${a.timeout ?? 60} s`);
+      if (p.nacked || p.returned || p.timedOut || p.confirmed !== n)
+        throw new TaskError(
+          `publishing through ${pubNode.name}: ${p.confirmed}/${n} confirmed, ${p.nacked} nacked, ${p.returned} returned, ${p.timedOut} without an answer after ${a.timeout ?? 60} s`,
+        );
       const c = await consumeExactly(con, queue, p.digests, timeoutMs);
-      const bad = [c.missing.length && `${c.missing.length} lost`, c.duplicates.length && `${c.duplicates.length} duplicated`, c.corrupt.length && `${c.corrupt.length} with other bytes`, c.unexpected.length && `${c.unexpected.length} unexpected`].filter(Boolean);
-      if (bad.length) throw new TaskError(`consuming through ${conNode.name}: ${bad.join(', ')} of ${n} confirmed messages`);
-      const p50 = percentile(p.latencies, 50), p99 = percentile(p.latencies, 99);
+      const bad = [
+        c.missing.length && `${c.missing.length} lost`,
+        c.duplicates.length && `${c.duplicates.length} duplicated`,
+        c.corrupt.length && `${c.corrupt.length} with other bytes`,
+        c.unexpected.length && `${c.unexpected.length} unexpected`,
+      ].filter(Boolean);
+      if (bad.length)
+        throw new TaskError(`consuming through ${conNode.name}: ${bad.join(', ')} of ${n} confirmed messages`);
+      const p50 = percentile(p.latencies, 50),
+        p99 = percentile(p.latencies, 99);
       const rate = Math.round(n / p.seconds);
       return {
-        messages: n, queue, replicas: info?.members, published_via: pubNode.name, consumed_via: conNode.name,
-        confirm_p50_ms: Number(p50.toFixed(2)), confirm_p99_ms: Number(p99.toFixed(2)), throughput_msg_s: rate,
+        messages: n,
+        queue,
+        replicas: info?.members,
+        published_via: pubNode.name,
+        consumed_via: conNode.name,
+        confirm_p50_ms: Number(p50.toFixed(2)),
+        confirm_p99_ms: Number(p99.toFixed(2)),
+        throughput_msg_s: rate,
         msg: `${n} persistent messages confirmed via ${pubNode.name} and consumed exactly once via ${conNode.name}; replicas on ${(info?.members ?? []).length} nodes; confirm p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; ${rate} msg/s`,
       };
     } finally {

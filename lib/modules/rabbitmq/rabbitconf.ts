@@ -6,17 +6,35 @@ import { nearest } from '../../util/similar.js';
 export const SCHEMA_GLOB = '/usr/lib/rabbitmq/lib/rabbitmq_server-*/plugins/*/priv/schema/*.schema';
 export const SCHEMA_KEYS_SCRIPT = `ls ${SCHEMA_GLOB} >/dev/null 2>&1 || exit 3; cat ${SCHEMA_GLOB} | grep -o '{mapping, *"[^"]*"' | sed 's/.*"\\(.*\\)"/\\1/' | sort -u`;
 
-export interface ConfProblem { key: string; line: number; suggestion?: string }
+export interface ConfProblem {
+  key: string;
+  line: number;
+  suggestion?: string;
+}
 
 export function unknownKeys(conf: string, mappings: string[]): ConfProblem[] {
-  const patterns = mappings.map((m) => new RegExp('^' + m.split('.').map((seg) => (seg.startsWith('$') ? '[^.]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('\\.') + '$'));
+  const patterns = mappings.map(
+    (m) =>
+      new RegExp(
+        '^' +
+          m
+            .split('.')
+            .map((seg) => (seg.startsWith('$') ? '[^.]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+            .join('\\.') +
+          '$',
+      ),
+  );
   const out: ConfProblem[] = [];
   conf.split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (!line || line.startsWith('#')) return;
     const m = /^([^=\s]+)\s*=/.exec(line);
-    if (!m) { out.push({ key: line, line: i + 1 }); return; }
-    if (!patterns.some((p) => p.test(m[1]))) out.push({ key: m[1], line: i + 1, suggestion: nearest(m[1], mappings) ?? closestByPrefix(m[1], mappings) });
+    if (!m) {
+      out.push({ key: line, line: i + 1 });
+      return;
+    }
+    if (!patterns.some((p) => p.test(m[1])))
+      out.push({ key: m[1], line: i + 1, suggestion: nearest(m[1], mappings) ?? closestByPrefix(m[1], mappings) });
   });
   return out;
 }

@@ -6,50 +6,109 @@ import { q } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
 import { ctl, json, needNode, oneAtATime } from './_rabbitmq.js';
 
-interface ClusterArgs { seed: string }
-interface ClusterState { self: string; seed: string; disk: string[]; running: string[] }
+interface ClusterArgs {
+  seed: string;
+}
+interface ClusterState {
+  self: string;
+  seed: string;
+  disk: string[];
+  running: string[];
+}
 
 export const nodeName = (s: string) => (s.includes('@') ? s : `rabbit@${s.split('.')[0]}`);
 
 export const rabbitmq_cluster: TaskType<ClusterArgs, ClusterState> = {
   name: 'rabbitmq_cluster',
-  schema: { type: 'object', properties: { seed: { type: 'string', minLength: 1 } }, required: ['seed'], additionalProperties: false },
+  schema: {
+    type: 'object',
+    properties: { seed: { type: 'string', minLength: 1 } },
+    required: ['seed'],
+    additionalProperties: false,
+  },
   async check(ctx, a) {
     const peers = needNode(ctx, 'cluster membership (first boot may settle it through peer discovery)');
     if (peers) {
       // A stopped node that would be started: its membership is on its disk.
-      const r = await ctl(ctx, { self: 'echo rabbit@$(hostname -s)', nodes: 'cat /var/lib/rabbitmq/mnesia/rabbit@$(hostname -s)/cluster_nodes.config' }, 'reading cluster membership from disk');
+      const r = await ctl(
+        ctx,
+        {
+          self: 'echo rabbit@$(hostname -s)',
+          nodes: 'cat /var/lib/rabbitmq/mnesia/rabbit@$(hostname -s)/cluster_nodes.config',
+        },
+        'reading cluster membership from disk',
+      );
       const [all = '', disc = ''] = r.nodes.out.split('],');
       const atoms = (s: string) => s.match(/'?rabbit@[\w.-]+'?/g)?.map((x) => x.replace(/'/g, '')) ?? [];
-      return { self: r.self.out.trim(), seed: nodeName(a.seed), disk: atoms(disc).length ? atoms(disc) : atoms(all), running: [] };
+      return {
+        self: r.self.out.trim(),
+        seed: nodeName(a.seed),
+        disk: atoms(disc).length ? atoms(disc) : atoms(all),
+        running: [],
+      };
     }
-    const r = await ctl(ctx, { self: 'echo rabbit@$(hostname -s)', status: 'rabbitmqctl cluster_status --formatter json' }, 'reading cluster status');
-    const st = json<{ disk_nodes: string[]; running_nodes: string[] }>(r.status.out, `cluster_status on ${ctx.host.name}`);
-    return { self: r.self.out.trim(), seed: nodeName(a.seed), disk: st.disk_nodes ?? [], running: st.running_nodes ?? [] };
+    const r = await ctl(
+      ctx,
+      { self: 'echo rabbit@$(hostname -s)', status: 'rabbitmqctl cluster_status --formatter json' },
+      'reading cluster status',
+    );
+    const st = json<{ disk_nodes: string[]; running_nodes: string[] }>(
+      r.status.out,
+      `cluster_status on ${ctx.host.name}`,
+    );
+    return {
+      self: r.self.out.trim(),
+      seed: nodeName(a.seed),
+      disk: st.disk_nodes ?? [],
+      running: st.running_nodes ?? [],
+    };
   },
   plan(_a, s) {
     if (s.self === s.seed || s.disk.includes(s.seed)) return [];
-    return [{ action: `join ${s.self} to the cluster of ${s.seed}`, effects: [{ kind: 'other', what: 'cluster membership' }] }];
+    return [
+      {
+        action: `join ${s.self} to the cluster of ${s.seed}`,
+        effects: [{ kind: 'other', what: 'cluster membership' }],
+      },
+    ];
   },
   async apply(ctx, _changes, a) {
     const seed = nodeName(a.seed);
     await oneAtATime(seed, async () => {
-      const r = await ctl(ctx, { status: 'rabbitmqctl cluster_status --formatter json', self: 'echo rabbit@$(hostname -s)' }, 'reading cluster status');
+      const r = await ctl(
+        ctx,
+        { status: 'rabbitmqctl cluster_status --formatter json', self: 'echo rabbit@$(hostname -s)' },
+        'reading cluster status',
+      );
       const st = json<{ disk_nodes: string[] }>(r.status.out, 'cluster_status');
       const self = r.self.out.trim();
       if (st.disk_nodes.includes(seed)) return;
       const others = st.disk_nodes.filter((n) => n !== self);
-      if (others.length) throw new TaskError(`${self} is already clustered with ${others.join(', ')} but not with ${seed}: joining would reset it and lose that cluster's data. Decide which cluster is right, then reset the node by hand (rabbitmqctl stop_app; rabbitmqctl reset; rabbitmqctl start_app).`);
-      const j = await ctl(ctx, {
-        stop: 'rabbitmqctl stop_app',
-        join: `rabbitmqctl join_cluster ${q(seed)}`,
-        start: 'rabbitmqctl start_app',
-      }, `joining ${seed}`);
+      if (others.length)
+        throw new TaskError(
+          `${self} is already clustered with ${others.join(', ')} but not with ${seed}: joining would reset it and lose that cluster's data. Decide which cluster is right, then reset the node by hand (rabbitmqctl stop_app; rabbitmqctl reset; rabbitmqctl start_app).`,
+        );
+      const j = await ctl(
+        ctx,
+        {
+          stop: 'rabbitmqctl stop_app',
+          join: `rabbitmqctl join_cluster ${q(seed)}`,
+          start: 'rabbitmqctl start_app',
+        },
+        `joining ${seed}`,
+      );
       if (j.join.code !== 0) {
         const down = /unable to connect|nodedown|could not contact|unable to perform/i.test(j.join.out);
-        throw new TaskError(down ? `cannot join ${seed}: the seed node is down or unreachable from ${self} (epmd 4369, 25672, the same Erlang cookie, and /etc/hosts must all be right). Start the seed node, then run again.` : `joining ${seed} failed: ${j.join.out.trim().split('\n').slice(-3).join(' | ')}`);
+        throw new TaskError(
+          down
+            ? `cannot join ${seed}: the seed node is down or unreachable from ${self} (epmd 4369, 25672, the same Erlang cookie, and /etc/hosts must all be right). Start the seed node, then run again.`
+            : `joining ${seed} failed: ${j.join.out.trim().split('\n').slice(-3).join(' | ')}`,
+        );
       }
-      if (j.start.code !== 0) throw new TaskError(`rabbitmqctl start_app failed after joining ${seed}: ${j.start.out.trim().split('\n').slice(-3).join(' | ')}`);
+      if (j.start.code !== 0)
+        throw new TaskError(
+          `rabbitmqctl start_app failed after joining ${seed}: ${j.start.out.trim().split('\n').slice(-3).join(' | ')}`,
+        );
     });
   },
 };

@@ -8,14 +8,26 @@ import { TaskType } from '../task.js';
 import { WriteState } from '../builtin/_write.js';
 import { template } from '../builtin/template.js';
 
-interface ConfArgs { src: string; dest?: string; mode?: string | number; owner?: string; group?: string }
+interface ConfArgs {
+  src: string;
+  dest?: string;
+  mode?: string | number;
+  owner?: string;
+  group?: string;
+}
 type ConfState = WriteState & { content: string };
 
 export const rabbitmq_conf: TaskType<ConfArgs, ConfState> = {
   name: 'rabbitmq_conf',
   schema: {
     type: 'object',
-    properties: { src: { type: 'string' }, dest: { type: 'string' }, mode: { type: ['string', 'integer'] }, owner: { type: 'string' }, group: { type: 'string' } },
+    properties: {
+      src: { type: 'string' },
+      dest: { type: 'string' },
+      mode: { type: ['string', 'integer'] },
+      owner: { type: 'string' },
+      group: { type: 'string' },
+    },
     required: ['src'],
     additionalProperties: false,
   },
@@ -26,14 +38,20 @@ export const rabbitmq_conf: TaskType<ConfArgs, ConfState> = {
     const r = await ctx.host.run(SCHEMA_KEYS_SCRIPT, { become: ctx.become });
     if (r.code === 0) {
       const problems = unknownKeys(st.content, r.stdout.split('\n').filter(Boolean));
-      if (problems.length) throw new TaskError(`${dest} (from ${a.src}) has keys RabbitMQ on this host does not know; the node would not boot with it, so nothing was changed:\n${problems.map((p) => `    line ${p.line}: ${p.key}${p.suggestion ? ` (nearest valid key: ${p.suggestion})` : ''}`).join('\n')}`);
+      if (problems.length)
+        throw new TaskError(
+          `${dest} (from ${a.src}) has keys RabbitMQ on this host does not know; the node would not boot with it, so nothing was changed:\n${problems.map((p) => `    line ${p.line}: ${p.key}${p.suggestion ? ` (nearest valid key: ${p.suggestion})` : ''}`).join('\n')}`,
+        );
     }
     return st;
   },
   plan: (a, s) => template.plan({ ...a, dest: a.dest ?? '/etc/rabbitmq/rabbitmq.conf' }, s),
   async apply(ctx, changes, a) {
     const dest = a.dest ?? '/etc/rabbitmq/rabbitmq.conf';
-    await ctx.host.run(`mkdir -p "$(dirname ${q(dest)})"; [ -f ${q(dest)} ] && cp -p ${q(dest)} ${q(dest + '.rmqplay-prev')} || true`, { become: ctx.become });
+    await ctx.host.run(
+      `mkdir -p "$(dirname ${q(dest)})"; [ -f ${q(dest)} ] && cp -p ${q(dest)} ${q(dest + '.rmqplay-prev')} || true`,
+      { become: ctx.become },
+    );
     await template.apply(ctx, changes, { ...a, dest });
   },
 };

@@ -4,8 +4,18 @@ import { q } from '../../connection/quote.js';
 import { sha256 } from '../facts.js';
 import { mustRun, TaskType } from '../task.js';
 
-interface CookieArgs { cookie: string; path?: string }
-interface CookieState { exists: boolean; sha: string; mode: string; owner: string; userExists: boolean; active: boolean }
+interface CookieArgs {
+  cookie: string;
+  path?: string;
+}
+interface CookieState {
+  exists: boolean;
+  sha: string;
+  mode: string;
+  owner: string;
+  userExists: boolean;
+  active: boolean;
+}
 
 const DEFAULT_PATH = '/var/lib/rabbitmq/.erlang.cookie';
 
@@ -13,22 +23,37 @@ export const rabbitmq_cookie: TaskType<CookieArgs, CookieState> = {
   name: 'rabbitmq_cookie',
   schema: {
     type: 'object',
-    properties: { cookie: { type: 'string', minLength: 20, maxLength: 255, pattern: '^[A-Za-z0-9]+$' }, path: { type: 'string' } },
+    properties: {
+      cookie: { type: 'string', minLength: 20, maxLength: 255, pattern: '^[A-Za-z0-9]+$' },
+      path: { type: 'string' },
+    },
     required: ['cookie'],
     additionalProperties: false,
   },
   async check(ctx, a) {
     const p = q(a.path ?? DEFAULT_PATH);
-    const r = await ctx.host.run(`if [ -f ${p} ]; then echo yes; sha256sum < ${p} | cut -d' ' -f1; stat -c '%a %U' ${p}; else echo no; echo; echo; fi
+    const r = await ctx.host.run(
+      `if [ -f ${p} ]; then echo yes; sha256sum < ${p} | cut -d' ' -f1; stat -c '%a %U' ${p}; else echo no; echo; echo; fi
 id -u rabbitmq >/dev/null 2>&1 && echo user || echo nouser
-systemctl is-active rabbitmq-server 2>/dev/null || true`, { become: ctx.become });
+systemctl is-active rabbitmq-server 2>/dev/null || true`,
+      { become: ctx.become },
+    );
     const [exists, sha, modeOwner, user, active] = r.stdout.split('\n');
     const [mode, owner] = (modeOwner ?? '').split(' ');
-    const st: CookieState = { exists: exists === 'yes', sha: sha ?? '', mode: (mode ?? '').padStart(4, '0'), owner: owner ?? '', userExists: user === 'user', active: active === 'active' };
+    const st: CookieState = {
+      exists: exists === 'yes',
+      sha: sha ?? '',
+      mode: (mode ?? '').padStart(4, '0'),
+      owner: owner ?? '',
+      userExists: user === 'user',
+      active: active === 'active',
+    };
     const pend = ctx.pending.file(a.path ?? DEFAULT_PATH);
-    if (pend && pend.kind === 'file' && pend.state === 'file') Object.assign(st, { exists: true, sha: pend.sha256, mode: '0400', owner: pend.owner ?? st.owner });
+    if (pend && pend.kind === 'file' && pend.state === 'file')
+      Object.assign(st, { exists: true, sha: pend.sha256, mode: '0400', owner: pend.owner ?? st.owner });
     // The package's postinst makes the rabbitmq user and hands the cookie to it.
-    if (ctx.pending.package('rabbitmq-server')) Object.assign(st, { userExists: true, owner: 'rabbitmq', active: true });
+    if (ctx.pending.package('rabbitmq-server'))
+      Object.assign(st, { userExists: true, owner: 'rabbitmq', active: true });
     return st;
   },
   plan(a, s) {
@@ -38,18 +63,35 @@ systemctl is-active rabbitmq-server 2>/dev/null || true`, { become: ctx.become }
     const effect = { kind: 'file' as const, path, state: 'file' as const, sha256: want, mode: '0400', owner };
     if (!s.exists || s.sha !== want) {
       const restart = s.exists && s.active;
-      return [{ action: `${s.exists ? 'replace' : 'write'} the Erlang cookie${restart ? ' (stop rabbitmq-server, write, start)' : ''}`, effects: [effect], data: { restart, owner } }];
+      return [
+        {
+          action: `${s.exists ? 'replace' : 'write'} the Erlang cookie${restart ? ' (stop rabbitmq-server, write, start)' : ''}`,
+          effects: [effect],
+          data: { restart, owner },
+        },
+      ];
     }
-    if (s.mode !== '0400' || (s.userExists && s.owner !== 'rabbitmq')) return [{ action: `cookie: mode 0400, owner ${owner}`, effects: [effect], data: { attrsOnly: true, owner } }];
+    if (s.mode !== '0400' || (s.userExists && s.owner !== 'rabbitmq'))
+      return [{ action: `cookie: mode 0400, owner ${owner}`, effects: [effect], data: { attrsOnly: true, owner } }];
     return [];
   },
   async apply(ctx, changes, a) {
     const path = a.path ?? DEFAULT_PATH;
     const d = changes[0].data as { restart?: boolean; attrsOnly?: boolean; owner: string };
-    if (d.attrsOnly) { await mustRun(ctx, `chmod 0400 ${q(path)} && chown ${q(d.owner)}: ${q(path)}`, 'setting the cookie mode'); return; }
-    if (d.restart) await mustRun(ctx, 'systemctl stop rabbitmq-server', 'stopping rabbitmq-server before changing the cookie', 180_000);
+    if (d.attrsOnly) {
+      await mustRun(ctx, `chmod 0400 ${q(path)} && chown ${q(d.owner)}: ${q(path)}`, 'setting the cookie mode');
+      return;
+    }
+    if (d.restart)
+      await mustRun(
+        ctx,
+        'systemctl stop rabbitmq-server',
+        'stopping rabbitmq-server before changing the cookie',
+        180_000,
+      );
     await mustRun(ctx, `mkdir -p "$(dirname ${q(path)})"`, 'making the cookie folder');
     await ctx.host.put(path, a.cookie, { mode: '0400', owner: d.owner, group: d.owner, become: ctx.become });
-    if (d.restart) await mustRun(ctx, 'systemctl start rabbitmq-server', 'starting rabbitmq-server with the new cookie', 300_000);
+    if (d.restart)
+      await mustRun(ctx, 'systemctl start rabbitmq-server', 'starting rabbitmq-server with the new cookie', 300_000);
   },
 };

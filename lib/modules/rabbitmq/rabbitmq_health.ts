@@ -5,12 +5,24 @@ import { TaskType } from '../task.js';
 import { ctl, json, playHostsPending } from './_rabbitmq.js';
 import { nodeName } from './rabbitmq_cluster.js';
 
-interface HealthArgs { nodes: string[] }
-interface Status { running_nodes: string[]; disk_nodes: string[]; alarms: unknown[]; partitions: Record<string, unknown> }
+interface HealthArgs {
+  nodes: string[];
+}
+interface Status {
+  running_nodes: string[];
+  disk_nodes: string[];
+  alarms: unknown[];
+  partitions: Record<string, unknown>;
+}
 
 export const rabbitmq_health: TaskType<HealthArgs, Status> = {
   name: 'rabbitmq_health',
-  schema: { type: 'object', properties: { nodes: { type: 'array', items: { type: 'string' }, minItems: 1 } }, required: ['nodes'], additionalProperties: false },
+  schema: {
+    type: 'object',
+    properties: { nodes: { type: 'array', items: { type: 'string' }, minItems: 1 } },
+    required: ['nodes'],
+    additionalProperties: false,
+  },
   async check(ctx, a) {
     const busy = playHostsPending(ctx);
     if (busy.length) throw new SkipTask(`earlier tasks would change ${busy.join(', ')} first`);

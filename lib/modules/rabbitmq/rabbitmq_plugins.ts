@@ -4,18 +4,28 @@ import { fileContent } from '../facts.js';
 import { q } from '../../connection/quote.js';
 import { mustRun, TaskType } from '../task.js';
 
-interface PluginArgs { names: string[]; path?: string }
-interface PluginState { current: string[] | null; active: boolean }
+interface PluginArgs {
+  names: string[];
+  path?: string;
+}
+interface PluginState {
+  current: string[] | null;
+  active: boolean;
+}
 
 const PATH = '/etc/rabbitmq/enabled_plugins';
 export const pluginsFile = (names: string[]) => `[${[...names].sort().join(',')}].\n`;
-export const parsePlugins = (text: string | null) => (text === null ? null : (text.match(/[a-z][a-z0-9_]*/g) ?? []).sort());
+export const parsePlugins = (text: string | null) =>
+  text === null ? null : (text.match(/[a-z][a-z0-9_]*/g) ?? []).sort();
 
 export const rabbitmq_plugins: TaskType<PluginArgs, PluginState> = {
   name: 'rabbitmq_plugins',
   schema: {
     type: 'object',
-    properties: { names: { type: 'array', items: { type: 'string', pattern: '^[a-z][a-z0-9_]*$' } }, path: { type: 'string' } },
+    properties: {
+      names: { type: 'array', items: { type: 'string', pattern: '^[a-z][a-z0-9_]*$' } },
+      path: { type: 'string' },
+    },
     required: ['names'],
     additionalProperties: false,
   },
@@ -28,13 +38,25 @@ export const rabbitmq_plugins: TaskType<PluginArgs, PluginState> = {
     const want = [...new Set(a.names)].sort();
     if (s.current && s.current.join(',') === want.join(',')) return [];
     const content = pluginsFile(want);
-    return [{ action: `enabled plugins: ${want.join(', ') || 'none'}${s.current ? ` (were: ${s.current.join(', ') || 'none'})` : ''}`, effects: [{ kind: 'file', path: a.path ?? PATH, state: 'file', sha256: '', content }], data: { content, want, online: s.active } }];
+    return [
+      {
+        action: `enabled plugins: ${want.join(', ') || 'none'}${s.current ? ` (were: ${s.current.join(', ') || 'none'})` : ''}`,
+        effects: [{ kind: 'file', path: a.path ?? PATH, state: 'file', sha256: '', content }],
+        data: { content, want, online: s.active },
+      },
+    ];
   },
   async apply(ctx, changes, a) {
     const d = changes[0].data as { content: string; want: string[]; online: boolean };
     const path = a.path ?? PATH;
     await mustRun(ctx, `mkdir -p "$(dirname ${q(path)})"`, 'making /etc/rabbitmq');
     await ctx.host.put(path, d.content, { mode: '0644', become: ctx.become });
-    if (d.online) await mustRun(ctx, `rabbitmq-plugins set ${d.want.map(q).join(' ')} >/dev/null && printf '%s' ${q(d.content)} > ${q(path)}`, 'enabling the plugins on the running node', 180_000);
+    if (d.online)
+      await mustRun(
+        ctx,
+        `rabbitmq-plugins set ${d.want.map(q).join(' ')} >/dev/null && printf '%s' ${q(d.content)} > ${q(path)}`,
+        'enabling the plugins on the running node',
+        180_000,
+      );
   },
 };

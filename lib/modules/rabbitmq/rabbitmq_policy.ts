@@ -3,38 +3,90 @@ import { q } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
 import { brandNewCluster, ctl, json, mustOk, needNode } from './_rabbitmq.js';
 
-interface PolicyArgs { name: string; pattern?: string; definition?: Record<string, unknown>; apply_to?: 'queues' | 'exchanges' | 'all'; priority?: number; vhost?: string; state?: 'present' | 'absent' }
-interface Policy { vhost: string; name: string; pattern: string; 'apply-to': string; definition: Record<string, unknown> | string; priority: number }
+interface PolicyArgs {
+  name: string;
+  pattern?: string;
+  definition?: Record<string, unknown>;
+  apply_to?: 'queues' | 'exchanges' | 'all';
+  priority?: number;
+  vhost?: string;
+  state?: 'present' | 'absent';
+}
+interface Policy {
+  vhost: string;
+  name: string;
+  pattern: string;
+  'apply-to': string;
+  definition: Record<string, unknown> | string;
+  priority: number;
+}
 
-const canon = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x));
+const canon = (v: unknown): string =>
+  JSON.stringify(v, (_k, x) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x,
+  );
 
 export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null> = {
   name: 'rabbitmq_policy',
   schema: {
     type: 'object',
     properties: {
-      name: { type: 'string' }, pattern: { type: 'string' }, definition: { type: 'object' }, apply_to: { enum: ['queues', 'exchanges', 'all'] },
-      priority: { type: 'integer' }, vhost: { type: 'string' }, state: { enum: ['present', 'absent'] },
+      name: { type: 'string' },
+      pattern: { type: 'string' },
+      definition: { type: 'object' },
+      apply_to: { enum: ['queues', 'exchanges', 'all'] },
+      priority: { type: 'integer' },
+      vhost: { type: 'string' },
+      state: { enum: ['present', 'absent'] },
     },
     required: ['name'],
     additionalProperties: false,
   },
-  validate: (a) => (a.state !== 'absent' && (!a.pattern || !a.definition) ? 'rabbitmq_policy needs pattern and definition' : undefined),
+  validate: (a) =>
+    a.state !== 'absent' && (!a.pattern || !a.definition) ? 'rabbitmq_policy needs pattern and definition' : undefined,
   async check(ctx, a) {
     if (brandNewCluster(ctx)) return null;
     const peers = needNode(ctx, `policy ${a.name}`);
-    const r = await ctl(ctx, { list: `rabbitmqctl list_policies -p ${q(a.vhost ?? '/')} --formatter json` }, 'listing policies', peers);
-    const p = json<Policy[]>(mustOk(r.list, 'rabbitmqctl list_policies'), 'list_policies').find((x) => x.name === a.name);
+    const r = await ctl(
+      ctx,
+      { list: `rabbitmqctl list_policies -p ${q(a.vhost ?? '/')} --formatter json` },
+      'listing policies',
+      peers,
+    );
+    const p = json<Policy[]>(mustOk(r.list, 'rabbitmqctl list_policies'), 'list_policies').find(
+      (x) => x.name === a.name,
+    );
     if (p && typeof p.definition === 'string') p.definition = JSON.parse(p.definition);
     return p ?? null;
   },
   plan(a, s) {
     const vhost = a.vhost ?? '/';
-    if (a.state === 'absent') return s ? [{ action: `clear policy ${a.name} on ${vhost}`, data: `rabbitmqctl clear_policy -p ${q(vhost)} ${q(a.name)}` }] : [];
+    if (a.state === 'absent')
+      return s
+        ? [
+            {
+              action: `clear policy ${a.name} on ${vhost}`,
+              data: `rabbitmqctl clear_policy -p ${q(vhost)} ${q(a.name)}`,
+            },
+          ]
+        : [];
     const applyTo = a.apply_to ?? 'all';
     const priority = a.priority ?? 0;
-    if (s && s.pattern === a.pattern && s['apply-to'] === applyTo && Number(s.priority) === priority && canon(s.definition) === canon(a.definition)) return [];
-    return [{ action: `${s ? 'update' : 'set'} policy ${a.name} on ${vhost}: ${a.pattern} → ${canon(a.definition)}`, effects: [{ kind: 'other', what: `policy ${a.name}` }], data: `rabbitmqctl set_policy -p ${q(vhost)} --apply-to ${q(applyTo)} --priority ${priority} ${q(a.name)} ${q(a.pattern!)} ${q(JSON.stringify(a.definition))}` }];
+    if (
+      s &&
+      s.pattern === a.pattern &&
+      s['apply-to'] === applyTo &&
+      Number(s.priority) === priority &&
+      canon(s.definition) === canon(a.definition)
+    )
+      return [];
+    return [
+      {
+        action: `${s ? 'update' : 'set'} policy ${a.name} on ${vhost}: ${a.pattern} → ${canon(a.definition)}`,
+        effects: [{ kind: 'other', what: `policy ${a.name}` }],
+        data: `rabbitmqctl set_policy -p ${q(vhost)} --apply-to ${q(applyTo)} --priority ${priority} ${q(a.name)} ${q(a.pattern!)} ${q(JSON.stringify(a.definition))}`,
+      },
+    ];
   },
   async apply(ctx, changes) {
     const r = await ctl(ctx, { c: changes[0].data as string }, changes[0].action);

@@ -7,43 +7,86 @@ import { q } from '../../connection/quote.js';
 import { TaskCtx, TaskType } from '../task.js';
 import { oneAtATime, PKG } from './_rabbitmq.js';
 
-interface RestartArgs { config_files?: string[]; config?: string; force?: boolean }
-interface RestartState { active: boolean; since: number; newest: number; newestFile: string; pendingFile?: string }
+interface RestartArgs {
+  config_files?: string[];
+  config?: string;
+  force?: boolean;
+}
+interface RestartState {
+  active: boolean;
+  since: number;
+  newest: number;
+  newestFile: string;
+  pendingFile?: string;
+}
 
-const FILES = ['/etc/rabbitmq/rabbitmq.conf', '/etc/rabbitmq/rabbitmq-env.conf', '/etc/rabbitmq/enabled_plugins', '/etc/rabbitmq/advanced.config', '/var/lib/rabbitmq/.erlang.cookie'];
+const FILES = [
+  '/etc/rabbitmq/rabbitmq.conf',
+  '/etc/rabbitmq/rabbitmq-env.conf',
+  '/etc/rabbitmq/enabled_plugins',
+  '/etc/rabbitmq/advanced.config',
+  '/var/lib/rabbitmq/.erlang.cookie',
+];
 
 export const rabbitmq_restart: TaskType<RestartArgs, RestartState> = {
   name: 'rabbitmq_restart',
   schema: {
     type: 'object',
-    properties: { config_files: { type: 'array', items: { type: 'string' } }, config: { type: 'string' }, force: { type: 'boolean' } },
+    properties: {
+      config_files: { type: 'array', items: { type: 'string' } },
+      config: { type: 'string' },
+      force: { type: 'boolean' },
+    },
     additionalProperties: false,
   },
   async check(ctx, a) {
     const files = a.config_files ?? FILES;
-    const r = await ctx.host.run(`systemctl is-active ${PKG} || true
+    const r = await ctx.host.run(
+      `systemctl is-active ${PKG} || true
 date -d "$(systemctl show -p ActiveEnterTimestamp --value ${PKG})" +%s 2>/dev/null || echo 0
-for f in ${files.map(q).join(' ')}; do [ -e "$f" ] && printf '%s %s\\n' "$(stat -c %Y "$f")" "$f"; done; true`, { become: ctx.become });
+for f in ${files.map(q).join(' ')}; do [ -e "$f" ] && printf '%s %s\\n' "$(stat -c %Y "$f")" "$f"; done; true`,
+      { become: ctx.become },
+    );
     const [active, since, ...rest] = r.stdout.trim().split('\n');
-    let newest = 0, newestFile = '';
-    for (const l of rest) { const [t, f] = l.split(' '); if (Number(t) > newest) { newest = Number(t); newestFile = f; } }
+    let newest = 0,
+      newestFile = '';
+    for (const l of rest) {
+      const [t, f] = l.split(' ');
+      if (Number(t) > newest) {
+        newest = Number(t);
+        newestFile = f;
+      }
+    }
     const st: RestartState = { active: active === 'active', since: Number(since) || 0, newest, newestFile };
     // Check mode: the package's install scripts start the node with whatever files exist then,
     // so a restart is needed only for a file that would be written after the package.
     const pkgAt = ctx.pending.lastIndex((e) => e.kind === 'package' && e.name === PKG && e.state === 'present');
     if (pkgAt >= 0) {
       const fileAt = ctx.pending.lastIndex((e) => e.kind === 'file' && files.includes(e.path));
-      return fileAt > pkgAt ? { ...st, active: true, since: 0, pendingFile: files.find((f) => ctx.pending.file(f)) } : { ...st, active: true, since: Infinity };
+      return fileAt > pkgAt
+        ? { ...st, active: true, since: 0, pendingFile: files.find((f) => ctx.pending.file(f)) }
+        : { ...st, active: true, since: Infinity };
     }
     // A node that an earlier task would start (it was stopped) starts with the new files: no restart.
-    if (ctx.pending.find((e) => e.kind === 'service' && e.name === PKG && e.fromStopped === true)) return { ...st, active: true, since: Infinity };
+    if (ctx.pending.find((e) => e.kind === 'service' && e.name === PKG && e.fromStopped === true))
+      return { ...st, active: true, since: Infinity };
     const pendFile = files.find((f) => ctx.pending.file(f));
     if (pendFile) st.pendingFile = pendFile;
     return st;
   },
   plan(a, s) {
-    const why = a.force ? 'asked to' : !s.active ? 'the node is not running' : s.pendingFile ? `${s.pendingFile} would change` : s.newest > s.since ? `${s.newestFile} changed after the node started` : '';
-    return why ? [{ action: `restart ${PKG} (${why})`, effects: [{ kind: 'service', name: PKG, active: true }], always: true }] : [];
+    const why = a.force
+      ? 'asked to'
+      : !s.active
+        ? 'the node is not running'
+        : s.pendingFile
+          ? `${s.pendingFile} would change`
+          : s.newest > s.since
+            ? `${s.newestFile} changed after the node started`
+            : '';
+    return why
+      ? [{ action: `restart ${PKG} (${why})`, effects: [{ kind: 'service', name: PKG, active: true }], always: true }]
+      : [];
   },
   // One node at a time across the cluster, and only when stopping it keeps every quorum queue
   // available: restarting every node at once (a config change on all of them) loses the majority.
@@ -51,18 +94,43 @@ for f in ${files.map(q).join(' ')}; do [ -e "$f" ] && printf '%s %s\\n' "$(stat 
 };
 
 async function restartOne(ctx: TaskCtx, a: RestartArgs): Promise<void> {
-  const wait = await ctx.host.run(`systemctl is-active -q ${PKG} || exit 0
-for i in $(seq 1 60); do rabbitmq-diagnostics -q check_if_node_is_quorum_critical >/dev/null 2>&1 && exit 0; sleep 2; done; exit 1`, { become: ctx.become, timeoutMs: 300_000 });
-  if (wait.code !== 0) throw new TaskError(`not restarting ${PKG}: for 2 minutes, stopping this node would have left quorum queues without a majority (rabbitmq-diagnostics check_if_node_is_quorum_critical). Bring the other nodes back, then run again.`);
+  const wait = await ctx.host.run(
+    `systemctl is-active -q ${PKG} || exit 0
+for i in $(seq 1 60); do rabbitmq-diagnostics -q check_if_node_is_quorum_critical >/dev/null 2>&1 && exit 0; sleep 2; done; exit 1`,
+    { become: ctx.become, timeoutMs: 300_000 },
+  );
+  if (wait.code !== 0)
+    throw new TaskError(
+      `not restarting ${PKG}: for 2 minutes, stopping this node would have left quorum queues without a majority (rabbitmq-diagnostics check_if_node_is_quorum_critical). Bring the other nodes back, then run again.`,
+    );
   const conf = a.config ?? '/etc/rabbitmq/rabbitmq.conf';
   // The node explains a failed boot in its prelaunch log, not in the journal: read what is new there.
   const LOG = '/var/log/rabbitmq/rabbitmq-server.log';
-  const mark = Number((await ctx.host.run(`wc -l < ${LOG} 2>/dev/null || echo 0`, { become: ctx.become })).stdout.trim()) || 0;
-  const r = await ctx.host.run(`systemctl restart ${PKG} && rabbitmqctl await_startup --timeout 120 >/dev/null`, { become: ctx.become, timeoutMs: 300_000 });
+  const mark =
+    Number((await ctx.host.run(`wc -l < ${LOG} 2>/dev/null || echo 0`, { become: ctx.become })).stdout.trim()) || 0;
+  const r = await ctx.host.run(`systemctl restart ${PKG} && rabbitmqctl await_startup --timeout 120 >/dev/null`, {
+    become: ctx.become,
+    timeoutMs: 300_000,
+  });
   if (r.code === 0) return;
-  const said = (await ctx.host.run(`tail -n +${mark + 1} ${LOG} 2>/dev/null | grep '\\[error\\]' | sed 's/^[^]]*\\] <[^>]*> *//' | grep -v '^ *$' | awk '!seen[$0]++' | head -n 8`, { become: ctx.become })).stdout.trim();
+  const said = (
+    await ctx.host.run(
+      `tail -n +${mark + 1} ${LOG} 2>/dev/null | grep '\\[error\\]' | sed 's/^[^]]*\\] <[^>]*> *//' | grep -v '^ *$' | awk '!seen[$0]++' | head -n 8`,
+      { become: ctx.become },
+    )
+  ).stdout.trim();
   const prev = `${conf}.rmqplay-prev`;
-  const rb = await ctx.host.run(`[ -f ${q(prev)} ] || exit 4; cp ${q(conf)} ${q(conf + '.rmqplay-failed')}; cp -p ${q(prev)} ${q(conf)} && systemctl restart ${PKG} && rabbitmqctl await_startup --timeout 120 >/dev/null`, { become: ctx.become, timeoutMs: 300_000 });
-  const rolled = rb.code === 0 ? `the previous ${conf} was restored and the node runs with it (the failed one is kept as ${conf}.rmqplay-failed)` : rb.code === 4 ? 'there was no previous config to restore' : 'restoring the previous config did not bring it back either';
-  throw new TaskError(`rabbitmq-server did not start with its new configuration; ${rolled}. The node said:\n    ${(said || r.stderr.trim() || r.stdout.trim() || `nothing in ${LOG}; see journalctl -u ${PKG}`).split('\n').join('\n    ')}`);
+  const rb = await ctx.host.run(
+    `[ -f ${q(prev)} ] || exit 4; cp ${q(conf)} ${q(conf + '.rmqplay-failed')}; cp -p ${q(prev)} ${q(conf)} && systemctl restart ${PKG} && rabbitmqctl await_startup --timeout 120 >/dev/null`,
+    { become: ctx.become, timeoutMs: 300_000 },
+  );
+  const rolled =
+    rb.code === 0
+      ? `the previous ${conf} was restored and the node runs with it (the failed one is kept as ${conf}.rmqplay-failed)`
+      : rb.code === 4
+        ? 'there was no previous config to restore'
+        : 'restoring the previous config did not bring it back either';
+  throw new TaskError(
+    `rabbitmq-server did not start with its new configuration; ${rolled}. The node said:\n    ${(said || r.stderr.trim() || r.stdout.trim() || `nothing in ${LOG}; see journalctl -u ${PKG}`).split('\n').join('\n    ')}`,
+  );
 }

@@ -4,29 +4,58 @@ import { q } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
 import { brandNewCluster, ctl, json, mustOk, needNode } from './_rabbitmq.js';
 
-interface VhostArgs { name: string; default_queue_type?: 'classic' | 'quorum' | 'stream'; state?: 'present' | 'absent' }
+interface VhostArgs {
+  name: string;
+  default_queue_type?: 'classic' | 'quorum' | 'stream';
+  state?: 'present' | 'absent';
+}
 type VhostState = { exists: false } | { exists: true; dqt: string };
 
 export const rabbitmq_vhost: TaskType<VhostArgs, VhostState> = {
   name: 'rabbitmq_vhost',
   schema: {
     type: 'object',
-    properties: { name: { type: 'string', minLength: 1 }, default_queue_type: { enum: ['classic', 'quorum', 'stream'] }, state: { enum: ['present', 'absent'] } },
+    properties: {
+      name: { type: 'string', minLength: 1 },
+      default_queue_type: { enum: ['classic', 'quorum', 'stream'] },
+      state: { enum: ['present', 'absent'] },
+    },
     required: ['name'],
     additionalProperties: false,
   },
   async check(ctx, a) {
     if (brandNewCluster(ctx)) return { exists: false };
     const peers = needNode(ctx, `vhost ${a.name}`);
-    const r = await ctl(ctx, { list: 'rabbitmqctl list_vhosts name default_queue_type --formatter json' }, 'listing vhosts', peers);
-    const v = json<{ name: string; default_queue_type: string }[]>(mustOk(r.list, 'rabbitmqctl list_vhosts'), 'list_vhosts').find((x) => x.name === a.name);
+    const r = await ctl(
+      ctx,
+      { list: 'rabbitmqctl list_vhosts name default_queue_type --formatter json' },
+      'listing vhosts',
+      peers,
+    );
+    const v = json<{ name: string; default_queue_type: string }[]>(
+      mustOk(r.list, 'rabbitmqctl list_vhosts'),
+      'list_vhosts',
+    ).find((x) => x.name === a.name);
     return v ? { exists: true, dqt: v.default_queue_type } : { exists: false };
   },
   plan(a, s) {
-    if (a.state === 'absent') return s.exists ? [{ action: `delete vhost ${a.name} (and every queue in it)`, data: `rabbitmqctl delete_vhost ${q(a.name)}` }] : [];
-    if (!s.exists) return [{ action: `create vhost ${a.name}${a.default_queue_type ? ` (default queue type ${a.default_queue_type})` : ''}`, effects: [{ kind: 'other', what: `vhost ${a.name}` }], data: `rabbitmqctl add_vhost ${q(a.name)}${a.default_queue_type ? ` --default-queue-type ${q(a.default_queue_type)}` : ''}` }];
+    if (a.state === 'absent')
+      return s.exists
+        ? [{ action: `delete vhost ${a.name} (and every queue in it)`, data: `rabbitmqctl delete_vhost ${q(a.name)}` }]
+        : [];
+    if (!s.exists)
+      return [
+        {
+          action: `create vhost ${a.name}${a.default_queue_type ? ` (default queue type ${a.default_queue_type})` : ''}`,
+          effects: [{ kind: 'other', what: `vhost ${a.name}` }],
+          data: `rabbitmqctl add_vhost ${q(a.name)}${a.default_queue_type ? ` --default-queue-type ${q(a.default_queue_type)}` : ''}`,
+        },
+      ];
     const have = s.dqt === 'undefined' ? 'classic' : s.dqt;
-    if (a.default_queue_type && have !== a.default_queue_type) throw new TaskError(`vhost ${a.name} exists with default queue type ${have}; RabbitMQ 3.10 cannot change it in place. Declare queues with x-queue-type, or delete and recreate the vhost (its queues go with it).`);
+    if (a.default_queue_type && have !== a.default_queue_type)
+      throw new TaskError(
+        `vhost ${a.name} exists with default queue type ${have}; RabbitMQ 3.10 cannot change it in place. Declare queues with x-queue-type, or delete and recreate the vhost (its queues go with it).`,
+      );
     return [];
   },
   async apply(ctx, changes) {
