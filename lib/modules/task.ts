@@ -29,8 +29,9 @@ export interface TaskType<A extends Args = Args, S = unknown, D = unknown> {
   schema: Record<string, unknown>;
   /** The argument a free-form string fills (`command: ls` → cmd). */
   freeForm?: string;
-  /** Runs on the controller only (debug, assert, set_fact): no connection needed. */
-  controller?: boolean;
+  /** Arguments that name template files: found and checked for undefined variables before any
+   *  connection, as every template is. */
+  templateArgs?: (keyof A & string)[];
   check(ctx: TaskCtx, args: A): Promise<S>;
   plan(args: A, state: S): Change<D>[];
   apply(ctx: TaskCtx, changes: Change<D>[], args: A): Promise<Record<string, unknown> | void>;

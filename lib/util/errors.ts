@@ -1,4 +1,4 @@
-// Typed errors, thrown deep and turned into exit codes in one place (cli.ts).
+// Typed errors, thrown deep and turned into exit codes in one place (exitCode below, called by cli.ts).
 import { redact } from './secrets.js';
 
 export interface Where {
@@ -73,4 +73,26 @@ export function formatWhere(w: Where): string {
 export function displayPath(file: string): string {
   const cwd = process.cwd() + '/';
   return file.startsWith(cwd) ? file.slice(cwd.length) : file;
+}
+
+/** Ansible's exit codes (DESIGN.md section 4). */
+export const EXIT = { ok: 0, error: 1, taskFailed: 2, unreachable: 3, badInput: 4, badOptions: 5 } as const;
+
+/** How a run ended on its hosts: a task failed on some, some could not be reached. */
+export interface RunEnd {
+  failed: boolean;
+  unreachable: boolean;
+}
+
+/** The one place where outcomes and errors become exit codes. A failed task outranks an
+ *  unreachable host, as in Ansible. */
+export function exitCode(outcome: RunEnd | unknown): number {
+  if (outcome instanceof PlaybookError || outcome instanceof PlaybookErrors) return EXIT.badInput;
+  if (outcome instanceof OptionsError) return EXIT.badOptions;
+  if (outcome instanceof ConnectError) return EXIT.unreachable;
+  if (outcome instanceof Error) return EXIT.error;
+  const end = outcome as RunEnd;
+  if (end.failed) return EXIT.taskFailed;
+  if (end.unreachable) return EXIT.unreachable;
+  return EXIT.ok;
 }

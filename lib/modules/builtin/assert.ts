@@ -12,7 +12,6 @@ interface AssertArgs {
 
 export const assert: TaskType<AssertArgs, { msg: string }> = {
   name: 'assert',
-  controller: true,
   schema: {
     type: 'object',
     properties: {

@@ -8,7 +8,6 @@ interface DebugArgs {
 
 export const debug: TaskType<DebugArgs, { msg: unknown }> = {
   name: 'debug',
-  controller: true,
   schema: { type: 'object', properties: { msg: {}, var: { type: 'string' } }, additionalProperties: false },
   async check(ctx, a) {
     return { msg: redactDeep(a.var !== undefined ? { [a.var]: ctx.vars[a.var] } : (a.msg ?? 'Hello world!')) };

@@ -2,7 +2,6 @@ import { TaskType } from '../task.js';
 
 export const set_fact: TaskType<Record<string, unknown>, null> = {
   name: 'set_fact',
-  controller: true,
   schema: { type: 'object', minProperties: 1 },
   check: async () => null,
   plan: () => [],

@@ -10,6 +10,7 @@ interface TemplateArgs extends WriteArgs {
 
 export const template: TaskType<TemplateArgs, WriteState & { content: string }> = {
   name: 'template',
+  templateArgs: ['src'],
   schema: {
     type: 'object',
     properties: { src: { type: 'string' }, dest: { type: 'string' }, ...writeSchemaProps },

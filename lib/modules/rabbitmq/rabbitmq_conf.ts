@@ -19,6 +19,7 @@ type ConfState = WriteState & { content: string };
 
 export const rabbitmq_conf: TaskType<ConfArgs, ConfState> = {
   name: 'rabbitmq_conf',
+  templateArgs: ['src'],
   schema: {
     type: 'object',
     properties: {
