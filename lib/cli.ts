@@ -1,13 +1,22 @@
 #!/usr/bin/env node
-// The command line. The only place that exits: typed errors become Ansible's exit codes
-// (0 ok, 1 error, 2 a task failed, 3 a host unreachable, 4 bad input, 5 bad options).
+// The command line. The only place that exits: outcomes and typed errors become Ansible's exit codes
+// through exitCode() (0 ok, 1 error, 2 a task failed, 3 a host unreachable, 4 bad input, 5 bad options).
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { ConnectError, LabError, OptionsError, PlaybookError, PlaybookErrors } from './util/errors.js';
+import { join, resolve } from 'node:path';
+import {
+  ConnectError,
+  EXIT,
+  exitCode,
+  LabError,
+  OptionsError,
+  PlaybookError,
+  PlaybookErrors,
+  RunEnd,
+} from './util/errors.js';
 import { loadInventories } from './core/inventory.js';
-import { checkVariables, loadPlaybook } from './core/playbook.js';
+import { checkNotify, checkVariables, loadPlaybook, PACKAGE_ROOT, resolvePlaybookPath } from './core/playbook.js';
 import { Reporter } from './core/report.js';
-import { Runner } from './core/runner.js';
+import { Scheduler } from './core/scheduler.js';
 import { collectSecrets, redact } from './util/secrets.js';
 import { loadYamlFile } from './language/yaml.js';
 import { labMain } from './lab/cli.js';
@@ -124,9 +133,19 @@ export function parseArgs(argv: string[]): CliOptions {
   return o;
 }
 
+/** -e @FILE: a YAML or JSON mapping. A file that does not parse is a bad option (exit 5). */
+function loadExtraVarsFile(file: string): unknown {
+  try {
+    return loadYamlFile(resolve(file));
+  } catch (e) {
+    if (e instanceof PlaybookError) throw new OptionsError(e.message);
+    throw e;
+  }
+}
+
 function extraVar(v: string): Record<string, unknown> {
   if (v.startsWith('@')) {
-    const data = loadYamlFile(resolve(v.slice(1)));
+    const data = loadExtraVarsFile(v.slice(1));
     if (!data || typeof data !== 'object' || Array.isArray(data))
       throw new OptionsError(`-e ${v}: the file must hold a mapping of names to values`);
     return data as Record<string, unknown>;
@@ -148,50 +167,49 @@ function extraVar(v: string): Record<string, unknown> {
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
     process.stdout.write(USAGE);
-    return argv.length ? 0 : 5;
+    return argv.length ? EXIT.ok : EXIT.badOptions;
   }
   if (argv[0] === '--version') {
-    process.stdout.write(
-      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version + '\n',
-    );
-    return 0;
+    const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'));
+    process.stdout.write(pkg.version + '\n');
+    return EXIT.ok;
   }
-  if (argv[0] === 'lab') return labMain(argv.slice(1));
-  let opts: CliOptions;
-  try {
-    opts = parseArgs(argv);
-  } catch (e) {
-    if (e instanceof OptionsError || e instanceof PlaybookError) {
-      process.stderr.write(`ERROR: ${e.message}\n`);
-      return 5;
-    }
-    throw e;
-  }
+  if (argv[0] === 'lab') return await labMain(argv.slice(1));
+  const opts = parseArgs(argv);
   const report = new Reporter(opts.json, opts.diff, opts.check);
   try {
-    collectSecrets(opts.extraVars);
-    const inv = loadInventories(opts.inventories.length ? opts.inventories : ['inventory'], process.cwd());
-    const pb = loadPlaybook(opts.playbook);
-    const names = new Set<string>();
-    for (const h of inv.hosts.keys()) for (const k of Object.keys(inv.hostVars(h))) names.add(k);
-    const errs = pb.plays.flatMap((p) => checkVariables(pb, p, names, opts.extraVars));
-    if (errs.length) throw new PlaybookErrors(errs);
-    const runner = new Runner(pb, inv, { ...opts }, report);
-    return await runner.run();
+    return exitCode(await run(opts, report));
   } catch (e) {
-    if (e instanceof PlaybookErrors || e instanceof PlaybookError) {
-      for (const pe of e instanceof PlaybookErrors ? e.errors : [e])
-        report.error(pe.where.file, pe.where.line, pe.where.column, pe.reason);
-      if (!opts.json) process.stderr.write('Nothing was run on any host. Fix the input above and run again.\n');
-      return 4;
+    if (!(e instanceof PlaybookErrors || e instanceof PlaybookError)) throw e;
+    for (const pe of e instanceof PlaybookErrors ? e.errors : [e]) {
+      report.error(pe.where.file, pe.where.line, pe.where.column, pe.reason);
     }
-    if (e instanceof ConnectError) {
-      process.stderr.write(redact(`ERROR: ${e.message}\n`));
-      return 3;
-    }
-    process.stderr.write(redact(`ERROR: ${(e as Error).stack ?? e}\n`));
-    return 1;
+    if (!opts.json) process.stderr.write('Nothing was run on any host. Fix the input above and run again.\n');
+    return exitCode(e);
   }
+}
+
+/** Loads and validates everything, then runs the plays. */
+async function run(opts: CliOptions, report: Reporter): Promise<RunEnd> {
+  collectSecrets(opts.extraVars);
+  const inv = loadInventories(opts.inventories.length ? opts.inventories : ['inventory'], process.cwd());
+  const found = resolvePlaybookPath(opts.playbook);
+  if (found.note) process.stderr.write(`rmqplay: ${found.note}\n`);
+  const pb = loadPlaybook(found.path);
+  const names = new Set<string>();
+  for (const h of inv.hosts.keys()) for (const k of Object.keys(inv.hostVars(h))) names.add(k);
+  const errs = pb.plays.flatMap((p) => [...checkVariables(pb, p, names, opts.extraVars), ...checkNotify(p)]);
+  if (errs.length) throw new PlaybookErrors(errs);
+  const scheduler = new Scheduler(pb, inv, { ...opts }, report);
+  const end = await scheduler.run();
+  report.finish();
+  return end;
+}
+
+/** An error for people: typed errors are their own message; anything else shows where it came from. */
+function explainError(e: unknown): string {
+  const known = e instanceof LabError || e instanceof OptionsError || e instanceof ConnectError;
+  return known ? (e as Error).message : String((e as Error)?.stack ?? e);
 }
 
 // A reader that went away (| head) is not an error of ours.
@@ -205,7 +223,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e) => {
-    process.stderr.write(redact(`ERROR: ${e instanceof LabError ? e.message : (e as Error).stack}\n`));
-    process.exitCode = 1;
+    process.stderr.write(redact(`ERROR: ${explainError(e)}\n`));
+    process.exitCode = exitCode(e);
   },
 );

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PlaybookError, PlaybookErrors, Where, formatWhere } from '../util/errors.js';
+import { displayPath, PlaybookError, PlaybookErrors, Where, formatWhere } from '../util/errors.js';
 import { exprVars } from '../language/expr.js';
 import { explain, PLAY_KEYS, TASK_KEYWORDS, validator } from './schema.js';
 import { didYouMean } from '../util/similar.js';
@@ -552,9 +552,22 @@ export interface LoadedPlaybook {
   plays: Play[];
 }
 
+/** PLAYBOOK as given: an existing path, else playbooks/PLAYBOOK, else the package's shipped
+ *  playbooks; `note` says which one was used when it is not the path as given. */
+export function resolvePlaybookPath(arg: string, cwd = process.cwd()): { path: string; note?: string } {
+  const given = resolve(cwd, arg);
+  if (existsSync(given)) return { path: given };
+  const candidates = isAbsolute(arg) ? [] : [resolve(cwd, 'playbooks', arg), join(PACKAGE_ROOT, 'playbooks', arg)];
+  const hit = candidates.find((c) => existsSync(c));
+  if (!hit) {
+    const looked = [given, ...candidates].map(displayPath).join(', ');
+    throw new PlaybookError({ file: arg }, `playbook not found (looked for ${looked})`);
+  }
+  return { path: hit, note: `${arg}: using ${displayPath(hit)}` };
+}
+
 export function loadPlaybook(file: string): LoadedPlaybook {
-  const abs = resolve(file);
-  if (!existsSync(abs)) throw new PlaybookError({ file }, 'playbook not found');
+  const abs = resolvePlaybookPath(file).path;
   const loader = new Loader(dirname(abs));
   const plays = loader.loadPlaybook(abs);
   if (loader.errors.length) throw new PlaybookErrors(loader.errors);
@@ -600,7 +613,7 @@ export function checkVariables(
   for (const t of tasks) {
     if (t.register) known.add(t.register);
     for (const k of Object.keys(t.vars)) known.add(k);
-    if (t.type === 'set_fact') for (const k of Object.keys(t.args ?? {})) known.add(k);
+    for (const k of definedVars(t)) known.add(k);
     known.add(t.loopVar);
   }
   const need = (names: string[], t: Task | undefined, what: string, where: Where) => {
@@ -657,13 +670,43 @@ export function checkVariables(
         errors.push(new PlaybookError(t.where, `cannot read condition "${c}": ${(e as Error).message}`));
       }
     }
-    if (t.type === 'template' && typeof t.args?.src === 'string' && !t.args.src.includes('{{')) {
+    for (const src of templateFiles(t)) {
       try {
-        const f = findFile(pb.dir, t.file, t.role, 'templates', t.args.src);
+        const f = findFile(pb.dir, t.file, t.role, 'templates', src);
         need(templateVars(readFileSync(f, 'utf8')), t, `template ${f}`, t.where);
       } catch (e) {
         errors.push(new PlaybookError(t.where, (e as Error).message));
       }
+    }
+  }
+  return errors;
+}
+
+/** Variables a task defines for later tasks (set_fact), as its type declares them. */
+function definedVars(t: Task): string[] {
+  const type = t.type ? taskTypes.get(t.type) : undefined;
+  return type?.facts ? Object.keys(type.facts(t.args ?? {})) : [];
+}
+
+/** The template files a task reads (its type's templateArgs), where the name is not templated. */
+function templateFiles(t: Task): string[] {
+  const type = t.type ? taskTypes.get(t.type) : undefined;
+  const names = (type?.templateArgs ?? []).map((a) => t.args?.[a]);
+  return names.filter((n): n is string => typeof n === 'string' && !n.includes('{{'));
+}
+
+/** Every notify names a handler of the play (by name or listen), as Ansible requires. */
+export function checkNotify(play: Play): PlaybookError[] {
+  const handlers = new Set(play.handlers.flatMap((h) => [h.name, ...h.listen]));
+  const errors: PlaybookError[] = [];
+  for (const t of allTasks(play)) {
+    for (const n of t.notify) {
+      if (handlers.has(n) || n.includes('{{')) continue;
+      const known = handlers.size
+        ? `${didYouMean(n, handlers)}; handlers of this play: ${[...handlers].join(', ')}`
+        : '';
+      const why = handlers.size ? known : ': this play has no handlers';
+      errors.push(new PlaybookError(t.where, `notify: no handler "${n}" in play "${play.name}"${why}`));
     }
   }
   return errors;

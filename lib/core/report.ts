@@ -2,8 +2,9 @@
 // Everything printed goes through redact(): secrets never reach the terminal or a log.
 import { createTwoFilesPatch } from 'diff';
 import { redact, redactDeep } from '../util/secrets.js';
+import { Status } from './executor.js';
 
-export type Status = 'ok' | 'changed' | 'unknown' | 'failed' | 'skipped' | 'unreachable';
+/** One line of output: a task, or one loop item, on one host. */
 export interface TaskEvent {
   play: string;
   task: string;
@@ -30,6 +31,20 @@ export interface Recap {
   unknown: number;
 }
 
+/** What the scheduler tells as a run goes. The reporter alone keeps the recap's counts. */
+export interface RunEvents {
+  play(name: string, hosts: string[]): void;
+  taskStart(name: string, hosts: number, handler: boolean): void;
+  /** A result line; it is counted in the recap only through hostDone. */
+  result(e: TaskEvent): void;
+  /** A task is over on a host: its status (for a loop, the loop's as a whole) counts in the recap. */
+  hostDone(host: string, status: Status, ignored: boolean): void;
+  /** A failure on a host was rescued: as in Ansible's recap, it counts as rescued, not failed. */
+  rescued(host: string): void;
+  taskEnd(): void;
+  message(text: string): void;
+}
+
 const tty = process.stdout.isTTY;
 const color = (code: string, s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
 const COLORS: Record<Status, string> = {
@@ -41,8 +56,8 @@ const COLORS: Record<Status, string> = {
   unreachable: '31',
 };
 
-export class Reporter {
-  recap = new Map<string, Recap>();
+export class Reporter implements RunEvents {
+  private recap = new Map<string, Recap>();
   private live?: { name: string; done: number; total: number; start: number; timer?: NodeJS.Timeout };
 
   constructor(
@@ -52,7 +67,7 @@ export class Reporter {
     private out: (s: string) => void = (s) => process.stdout.write(s),
   ) {}
 
-  host(h: string): Recap {
+  private host(h: string): Recap {
     let r = this.recap.get(h);
     if (!r) {
       r = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, rescued: 0, ignored: 0, unknown: 0 };
@@ -95,9 +110,7 @@ export class Reporter {
     this.live = undefined;
   }
 
-  task(e: TaskEvent, countInRecap = true): void {
-    if (this.live) this.live.done++;
-    if (countInRecap) this.count(e.host, e.status, e.ignored);
+  result(e: TaskEvent): void {
     if (this.json) {
       const o: Record<string, unknown> = {
         event: 'task',
@@ -133,7 +146,14 @@ export class Reporter {
         );
   }
 
-  count(host: string, status: Status, ignored?: boolean): void {
+  rescued(host: string): void {
+    const r = this.host(host);
+    r.rescued++;
+    r.failed--;
+  }
+
+  hostDone(host: string, status: Status, ignored: boolean): void {
+    if (this.live) this.live.done++;
     const r = this.host(host);
     if (status === 'ok') r.ok++;
     if (status === 'changed') {

@@ -170,3 +170,17 @@ export function explain(errors: ErrorObject[] | null | undefined): { path: strin
   }
   return out;
 }
+
+let coercing: Ajv | undefined;
+
+/** Rendered arguments checked against the same schema as before connecting. As Ansible's argument
+ *  spec does, a rendered "80" for an integer or "true" for a boolean is converted in place. */
+export function argumentErrors(taskType: string, args: Record<string, unknown>): string[] {
+  if (!coercing) {
+    coercing = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, coerceTypes: true });
+    coercing.addSchema(buildSchema());
+  }
+  const v = coercing.getSchema(`https://rmqplay.dev/playbook.schema.json#/$defs/tasks/${taskType}`);
+  if (!v || v(args)) return [];
+  return explain(v.errors).map((e) => `${e.path.length ? `"${e.path.join('.')}": ` : ''}${e.message}`);
+}

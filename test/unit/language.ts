@@ -5,7 +5,7 @@ import { renderString, renderTemplate, templateVars } from '../../dist/lib/langu
 import { evalExpr, exprVars } from '../../dist/lib/language/expr.js';
 import { unknownKeys } from '../../dist/lib/modules/rabbitmq/rabbitconf.js';
 import { addSecret, redact } from '../../dist/lib/util/secrets.js';
-import { batches } from '../../dist/lib/core/runner.js';
+import { batches } from '../../dist/lib/core/scheduler.js';
 import { q } from '../../dist/lib/connection/quote.js';
 
 t.test('YAML keeps file:line:column of mappings, keys and items', async (t) => {

@@ -1,0 +1,335 @@
+// Runs plays: hosts and batches (serial), strategies, tags, blocks, handlers, run_once. Each task
+// goes to the executor on every host in parallel (bounded by forks); the outcomes decide the hosts'
+// states and are told to the reporter as typed events.
+import { Host } from '../connection/host.js';
+import { Pending } from '../modules/pending.js';
+import { formatWhere, RunEnd } from '../util/errors.js';
+import { collectSecrets, redact } from '../util/secrets.js';
+import { Semaphore } from '../util/semaphore.js';
+import { Connect, Connections } from './connections.js';
+import { ExecEnv, HostRun, isTrue, ItemOutcome, runOnHost, TaskOutcome, whenFalseReason } from './executor.js';
+import { Inventory } from './inventory.js';
+import { matchHosts } from './patterns.js';
+import { LoadedPlaybook, Play, Task } from './playbook.js';
+import { RunEvents, TaskEvent } from './report.js';
+import { InventoryVars, PlayVars } from './variables.js';
+
+export interface RunOptions {
+  check: boolean;
+  diff: boolean;
+  limit?: string;
+  tags: string[];
+  skipTags: string[];
+  extraVars: Record<string, unknown>;
+  forks: number;
+  forceHandlers: boolean;
+  /** Makes a Host for an inventory host; SSH by default, replaceable in tests. */
+  connect?: Connect;
+}
+
+interface HostState {
+  name: string;
+  host?: Host;
+  failed: boolean;
+  unreachable: boolean;
+  /** end_play, end_host, any_errors_fatal or max_fail_percentage ended the play here. */
+  ended: boolean;
+  facts: Record<string, unknown>;
+  pending: Pending;
+  notified: Set<string>;
+}
+
+/** The play being run: its hosts and variables. */
+interface PlayRun {
+  play: Play;
+  hosts: string[];
+  vars: PlayVars;
+  env: ExecEnv;
+}
+
+export class Scheduler {
+  private states = new Map<string, HostState>();
+  private sem: Semaphore;
+  private connections: Connections;
+  private inv: InventoryVars;
+
+  constructor(
+    private pb: LoadedPlaybook,
+    private inventory: Inventory,
+    private opts: RunOptions,
+    private events: RunEvents,
+  ) {
+    this.sem = new Semaphore(Math.max(1, opts.forks));
+    this.inv = new InventoryVars(inventory);
+    collectSecrets(opts.extraVars);
+    for (const v of this.inv.hostVars.values()) collectSecrets(v);
+    this.connections = new Connections((h) => this.inv.hostVars.get(h) ?? {}, opts.connect);
+  }
+
+  /** Runs every play; says whether a task failed or a host was unreachable. */
+  async run(): Promise<RunEnd> {
+    try {
+      for (const play of this.pb.plays) await this.runPlay(play);
+    } finally {
+      await this.connections.closeAll();
+    }
+    const states = [...this.states.values()];
+    return { failed: states.some((s) => s.failed), unreachable: states.some((s) => s.unreachable) };
+  }
+
+  private state(name: string): HostState {
+    let s = this.states.get(name);
+    if (!s) {
+      s = {
+        name,
+        failed: false,
+        unreachable: false,
+        ended: false,
+        facts: {},
+        pending: new Pending(),
+        notified: new Set(),
+      };
+      this.states.set(name, s);
+    }
+    return s;
+  }
+
+  private isActive(h: string): boolean {
+    const s = this.state(h);
+    return !s.failed && !s.unreachable && !s.ended;
+  }
+
+  private active(hosts: string[]): string[] {
+    return hosts.filter((h) => this.isActive(h));
+  }
+
+  private async runPlay(play: Play): Promise<void> {
+    collectSecrets(play.vars);
+    collectSecrets(play.varsFiles);
+    const hosts = this.playHosts(play);
+    this.events.play(play.name, hosts);
+    if (!hosts.length) {
+      this.events.message('skipping: no hosts matched');
+      return;
+    }
+    const flags = { ...this.opts, playbookDir: this.pb.dir };
+    const facts = { facts: (h: string) => this.state(h).facts, activeHosts: () => this.active(hosts) };
+    const vars = new PlayVars(this.inv, play, hosts, flags, facts);
+    const env: ExecEnv = {
+      check: this.opts.check,
+      play,
+      vars,
+      playbookDir: this.pb.dir,
+      connection: (name) => this.connections.get(name),
+      pendingOf: (name) => this.state(name).pending,
+    };
+    const run: PlayRun = { play, hosts, vars, env };
+    for (const h of hosts) this.state(h).ended = false;
+    for (const batch of batches(hosts, play.serial)) {
+      await this.connectAll(run, batch);
+      for (const section of play.sections) {
+        await this.runList(run, section, batch);
+        await this.flushHandlers(run, batch);
+      }
+      // any_errors_fatal or max_fail_percentage ended the play: no further batches.
+      if (hosts.every((h) => this.state(h).ended)) break;
+    }
+  }
+
+  private playHosts(play: Play): string[] {
+    let hosts = matchHosts(this.inventory, play.hosts);
+    if (this.opts.limit) {
+      const lim = new Set(matchHosts(this.inventory, this.opts.limit));
+      hosts = hosts.filter((h) => lim.has(h));
+    }
+    return hosts.filter((h) => !this.state(h).failed && !this.state(h).unreachable);
+  }
+
+  private async connectAll(run: PlayRun, hosts: string[]): Promise<void> {
+    const connectOne = async (h: string) => {
+      const s = this.state(h);
+      try {
+        s.host = await this.connections.get(h);
+      } catch (e) {
+        s.unreachable = true;
+        const where = formatWhere(run.play.where);
+        const msg = redact((e as Error).message);
+        const ev = { play: run.play.name, task: 'connect', task_id: where, host: h, handler: false };
+        this.events.result({ ...ev, status: 'unreachable', changes: [], ms: 0, msg });
+        this.events.hostDone(h, 'unreachable', false);
+      }
+    };
+    await Promise.all(hosts.map((h) => this.sem.run(() => connectOne(h))));
+  }
+
+  private selected(run: PlayRun, t: Task): boolean {
+    const tags = new Set([...t.tags, ...run.play.tags]);
+    const asked = this.opts.tags;
+    if (tags.has('never') && !asked.some((x) => tags.has(x))) return false;
+    if (this.opts.skipTags.some((x) => tags.has(x))) return false;
+    const chosen = asked.some((x) => tags.has(x) || x === 'all');
+    if (asked.length && !tags.has('always') && !chosen) return !!t.block;
+    return true;
+  }
+
+  private async runList(run: PlayRun, tasks: Task[], hosts: string[]): Promise<void> {
+    if (run.play.strategy === 'free' && hosts.length > 1) {
+      await Promise.all(hosts.map((h) => this.runListLinear(run, tasks, [h])));
+    } else await this.runListLinear(run, tasks, hosts);
+  }
+
+  private async runListLinear(run: PlayRun, tasks: Task[], hosts: string[]): Promise<void> {
+    for (const t of tasks) {
+      const act = this.active(hosts);
+      if (!act.length) return;
+      if (!this.selected(run, t)) continue;
+      if (t.block) await this.runBlock(run, t, act);
+      else if (t.meta) await this.runMeta(run, t, act);
+      else {
+        await this.runTask(run, t, act);
+        this.endPlayOnFailures(run, act);
+      }
+    }
+  }
+
+  /** any_errors_fatal and max_fail_percentage end the play for every host. */
+  private endPlayOnFailures(run: PlayRun, act: string[]): void {
+    const { play, hosts } = run;
+    const fatal = play.anyErrorsFatal && act.some((h) => this.state(h).failed);
+    const down = hosts.filter((h) => this.state(h).failed || this.state(h).unreachable).length;
+    const tooMany = play.maxFailPercentage !== undefined && (down / hosts.length) * 100 > play.maxFailPercentage;
+    if (fatal || tooMany) for (const h of hosts) this.state(h).ended = true;
+  }
+
+  private async runBlock(run: PlayRun, t: Task, hosts: string[]): Promise<void> {
+    const entering = hosts.filter((h) => this.blockWhen(run, t, h));
+    if (!entering.length) return;
+    const failedBefore = new Set(entering.filter((h) => this.state(h).failed));
+    await this.runList(run, withInherited(t.block!, t), entering);
+    const failedIn = entering.filter((h) => this.state(h).failed && !failedBefore.has(h));
+    if (failedIn.length && t.rescue?.length) {
+      for (const h of failedIn) this.state(h).failed = false;
+      await this.runList(run, withInherited(t.rescue, t), failedIn);
+      for (const h of failedIn) if (!this.state(h).failed) this.events.rescued(h);
+    }
+    if (t.always?.length) {
+      const failedNow = entering.filter((h) => this.state(h).failed);
+      await this.asIfNotFailed(failedNow, () => {
+        const reachable = entering.filter((h) => !this.state(h).unreachable);
+        return this.runList(run, withInherited(t.always!, t), reachable);
+      });
+    }
+  }
+
+  /** Runs hosts that failed as if they had not (always:, handlers), then marks them failed again. */
+  private async asIfNotFailed(failed: string[], fn: () => Promise<void>): Promise<void> {
+    for (const h of failed) this.state(h).failed = false;
+    try {
+      await fn();
+    } finally {
+      for (const h of failed) this.state(h).failed = true;
+    }
+  }
+
+  private blockWhen(run: PlayRun, t: Task, host: string): boolean {
+    if (!t.when.length) return true;
+    const vars = run.vars.forTask(t, host);
+    return whenFalseReason(t, vars) === undefined;
+  }
+
+  private async runMeta(run: PlayRun, t: Task, hosts: string[]): Promise<void> {
+    const all = run.hosts;
+    if (t.meta === 'flush_handlers') await this.flushHandlers(run, hosts);
+    else if (t.meta === 'end_play') for (const h of all) this.state(h).ended = true;
+    else if (t.meta === 'end_host') for (const h of hosts) this.state(h).ended = true;
+    else if (t.meta === 'clear_host_errors') for (const h of all) this.state(h).failed = false;
+  }
+
+  private async flushHandlers(run: PlayRun, hosts: string[]): Promise<void> {
+    const force = this.opts.forceHandlers || run.play.forceHandlers;
+    for (const hd of run.play.handlers) {
+      const names = [hd.name, ...hd.listen];
+      const targets = hosts.filter((h) => {
+        const s = this.state(h);
+        const notified = names.some((n) => s.notified.has(n));
+        const canRun = !s.unreachable && (!s.failed || force);
+        return notified && canRun && !s.ended;
+      });
+      if (!targets.length) continue;
+      for (const h of targets) for (const n of names) this.state(h).notified.delete(n);
+      const wasFailed = targets.filter((h) => this.state(h).failed);
+      await this.asIfNotFailed(wasFailed, () => this.runTask(run, hd, targets));
+    }
+  }
+
+  private async runTask(run: PlayRun, t: Task, hosts: string[]): Promise<void> {
+    this.events.taskStart(t.name, hosts.length, !!t.handler);
+    try {
+      if (isTrue(t.runOnce)) await this.runOnce(run, t, hosts);
+      else await Promise.all(hosts.map((h) => this.sem.run(() => this.onHost(run, t, h))));
+    } finally {
+      this.events.taskEnd();
+    }
+  }
+
+  /** run_once: the first host runs it; every host gets its result and its notifications. */
+  private async runOnce(run: PlayRun, t: Task, hosts: string[]): Promise<void> {
+    const first = hosts[0];
+    const out = await this.sem.run(() => this.onHost(run, t, first));
+    if (t.register) for (const h of hosts) this.state(h).facts[t.register] = out.registered;
+    if (out.status === 'changed' && !this.state(first).failed) for (const h of hosts) this.notify(t, h);
+  }
+
+  private async onHost(run: PlayRun, t: Task, host: string): Promise<TaskOutcome> {
+    const s = this.state(host);
+    const hr: HostRun = { name: host, host: s.host!, pending: s.pending, facts: s.facts };
+    const base = { play: run.play.name, task: t.name, task_id: t.id, host, handler: !!t.handler };
+    const out = await runOnHost(t, hr, run.env, (o) => this.events.result(lineOf(t, base, o)));
+    this.events.hostDone(host, out.status, out.ignored);
+    if (out.status === 'unreachable') s.unreachable = true;
+    else if (out.status === 'failed' && !out.ignored && !isTrue(t.ignoreErrors)) s.failed = true;
+    if (out.notify) this.notify(t, host);
+    return out;
+  }
+
+  private notify(t: Task, host: string): void {
+    for (const n of t.notify) this.state(host).notified.add(n);
+  }
+}
+
+function lineOf(t: Task, base: Omit<TaskEvent, 'status' | 'changes' | 'ms'>, o: ItemOutcome): TaskEvent {
+  const item = o.item === undefined ? {} : { item: t.noLog ? '(hidden: no_log)' : o.item.value };
+  const changes = t.noLog ? o.changes.map(() => 'hidden (no_log)') : o.changes.map((c) => c.action);
+  const diffs = t.noLog ? [] : o.changes.flatMap((c) => (c.diff ? [c.diff] : []));
+  const { status, ms, reason, msg, ignored } = o;
+  return { ...base, ...item, status, changes, ms, reason, msg, ignored, diffs };
+}
+
+function withInherited(tasks: Task[], parent: Task): Task[] {
+  return tasks.map((c) => ({
+    ...c,
+    vars: { ...parent.vars, ...c.vars },
+    tags: [...parent.tags, ...c.tags],
+    become: c.become ?? parent.become,
+    becomeUser: c.becomeUser ?? parent.becomeUser,
+    ignoreErrors: c.ignoreErrors ?? parent.ignoreErrors,
+    notify: c.notify,
+  }));
+}
+
+/** serial: batches of hosts, by count or percentage; the last size repeats. */
+export function batches(hosts: string[], serial?: (number | string)[]): string[][] {
+  if (!serial || !serial.length) return [hosts];
+  const out: string[][] = [];
+  let i = 0;
+  let k = 0;
+  while (i < hosts.length) {
+    const spec = serial[Math.min(k++, serial.length - 1)];
+    const percent = typeof spec === 'string' && spec.endsWith('%');
+    const size = percent ? Math.floor((hosts.length * parseFloat(spec)) / 100) : Number(spec) || hosts.length;
+    const n = Math.max(1, size);
+    out.push(hosts.slice(i, i + n));
+    i += n;
+  }
+  return out;
+}

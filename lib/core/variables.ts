@@ -1,0 +1,138 @@
+// Variables of a host at a task, in Ansible's precedence order (lowest first):
+//   role defaults < inventory (group, then host) < play vars < vars_files < role vars < block and task vars
+//   < registered results and set_fact < role params < extra vars (-e) < magic variables < the loop variable.
+// What does not change during a play (everything up to role vars) is merged once per host and role.
+import { Inventory } from './inventory.js';
+import { Play, Role } from './playbook.js';
+
+export const OMIT = '__omit_place_holder__';
+
+/** What the scheduler knows about hosts that variables need: their facts and who is still active. */
+export interface HostFacts {
+  facts(host: string): Record<string, unknown>;
+  activeHosts(): string[];
+}
+
+export interface RunFlags {
+  check: boolean;
+  diff: boolean;
+  forks: number;
+  playbookDir: string;
+  extraVars: Record<string, unknown>;
+}
+
+export class InventoryVars {
+  /** Merged inventory variables of each host, computed once per run: the inventory does not change. */
+  readonly hostVars = new Map<string, Record<string, unknown>>();
+  readonly groups: Record<string, string[]> = {};
+  readonly groupNames = new Map<string, string[]>();
+
+  constructor(inv: Inventory) {
+    for (const g of inv.groups.keys()) this.groups[g] = inv.groupHosts(g);
+    for (const h of inv.hosts.keys()) {
+      this.hostVars.set(h, inv.hostVars(h));
+      this.groupNames.set(h, inv.groupNames(h));
+    }
+  }
+}
+
+export const shortName = (host: string): string => host.split('.')[0];
+
+/** The variables of one play: built when the play starts, asked for each task on each host. */
+export class PlayVars {
+  private base = new Map<string, Record<string, unknown>>();
+  private magic = new Map<string, Record<string, unknown>>();
+  private hostvars: Record<string, unknown>;
+  private playRoleDefaults: Record<string, unknown>;
+  private playRoleVars: Record<string, unknown>;
+
+  constructor(
+    private inv: InventoryVars,
+    private play: Play,
+    private playHosts: string[],
+    private flags: RunFlags,
+    private hosts: HostFacts,
+  ) {
+    // As in Ansible, the play's roles' defaults and vars are visible to the whole play.
+    this.playRoleDefaults = Object.assign({}, ...play.roles.map((r) => r.defaults));
+    this.playRoleVars = Object.assign({}, ...play.roles.map((r) => r.vars));
+    this.hostvars = lazyHostvars(inv, hosts);
+  }
+
+  /** Variables of a host at a task; `loop` holds the loop variable of the current item. */
+  forTask(task: TaskScope, host: string, loop: Record<string, unknown> = {}): Record<string, unknown> {
+    const params = task.role?.params ?? {};
+    const facts = this.hosts.facts(host);
+    const magic = { ...this.magicOf(host), ...this.activeMagic() };
+    return {
+      ...this.baseOf(host, task.role),
+      ...task.vars,
+      ...facts,
+      ...params,
+      ...this.flags.extraVars,
+      ...magic,
+      ...loop,
+    };
+  }
+
+  /** Inventory variables of a host, with the names of the host itself (for connecting). */
+  connectionVars(host: string): Record<string, unknown> {
+    return { ...this.inv.hostVars.get(host), inventory_hostname: host, inventory_hostname_short: shortName(host) };
+  }
+
+  private baseOf(host: string, role: Role | undefined): Record<string, unknown> {
+    const key = `${host}\0${role?.path ?? ''}`;
+    let b = this.base.get(key);
+    if (!b) {
+      const p = this.play;
+      const defaults = { ...this.playRoleDefaults, ...role?.defaults };
+      const roleVars = { ...this.playRoleVars, ...role?.vars };
+      b = { ...defaults, ...this.inv.hostVars.get(host), ...p.vars, ...p.varsFiles, ...roleVars };
+      this.base.set(key, b);
+    }
+    return b;
+  }
+
+  private magicOf(host: string): Record<string, unknown> {
+    let m = this.magic.get(host);
+    if (!m) {
+      m = {
+        inventory_hostname: host,
+        inventory_hostname_short: shortName(host),
+        groups: this.inv.groups,
+        group_names: this.inv.groupNames.get(host) ?? [],
+        hostvars: this.hostvars,
+        ansible_play_hosts_all: this.playHosts,
+        ansible_check_mode: this.flags.check,
+        ansible_diff_mode: this.flags.diff,
+        playbook_dir: this.flags.playbookDir,
+        omit: OMIT,
+        ansible_forks: this.flags.forks,
+      };
+      this.magic.set(host, m);
+    }
+    return m;
+  }
+
+  /** The hosts of the play still running: changes as hosts fail, so it is read at each task. */
+  private activeMagic(): Record<string, unknown> {
+    const active = this.hosts.activeHosts();
+    return { ansible_play_hosts: active, play_hosts: active, ansible_play_batch: active };
+  }
+}
+
+/** What forTask needs of a task: its vars and its role. */
+export interface TaskScope {
+  vars: Record<string, unknown>;
+  role?: Role;
+}
+
+/** hostvars: every inventory host, its variables computed only when a template reads them. */
+function lazyHostvars(inv: InventoryVars, hosts: HostFacts): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [h, v] of inv.hostVars) {
+    const get = () => ({ ...v, ...hosts.facts(h), inventory_hostname: h, inventory_hostname_short: shortName(h) });
+    Object.defineProperty(out, h, { get, enumerable: true });
+  }
+  return out;
+}
