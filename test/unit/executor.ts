@@ -1,0 +1,165 @@
+// The executor and the scheduler in-process, with hosts that are not SSH: the local Host in a temporary
+// folder behind the scheduler's `connect` option. Typed outcomes, check mode's pending overlay, loops,
+// arguments validated again after rendering, and one connection per host.
+import t from 'tap';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalHost } from '../../dist/lib/connection/local.js';
+import { Pending } from '../../dist/lib/modules/pending.js';
+import { loadPlaybook } from '../../dist/lib/core/playbook.js';
+import { loadInventories } from '../../dist/lib/core/inventory.js';
+import { ItemOutcome, runOnHost, ExecEnv, HostRun } from '../../dist/lib/core/executor.js';
+import { InventoryVars, PlayVars } from '../../dist/lib/core/variables.js';
+import { Scheduler } from '../../dist/lib/core/scheduler.js';
+import { RunEvents, TaskEvent } from '../../dist/lib/core/report.js';
+
+function setup(tasksYaml: string, extraVars: Record<string, unknown> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'rmqplay-exec-'));
+  const pbFile = join(dir, 'pb.yml');
+  writeFileSync(pbFile, `- hosts: all\n  tasks:\n${tasksYaml}`);
+  const invFile = join(dir, 'hosts.ini');
+  writeFileSync(invFile, 'h1 ansible_connection=local\nh2 ansible_connection=local\n');
+  const pb = loadPlaybook(pbFile);
+  const inv = loadInventories([invFile]);
+  return { dir, pb, inv, extraVars: { root: dir, ...extraVars } };
+}
+
+function executorFor(s: ReturnType<typeof setup>, check: boolean) {
+  const play = s.pb.plays[0];
+  const facts: Record<string, Record<string, unknown>> = { h1: {}, h2: {} };
+  const pending: Record<string, Pending> = { h1: new Pending(), h2: new Pending() };
+  const flags = { check, diff: false, forks: 5, playbookDir: s.pb.dir, extraVars: s.extraVars };
+  const hostFacts = { facts: (h: string) => facts[h], activeHosts: () => ['h1', 'h2'] };
+  const vars = new PlayVars(new InventoryVars(s.inv), play, ['h1', 'h2'], flags, hostFacts);
+  const env: ExecEnv = {
+    check,
+    play,
+    vars,
+    playbookDir: s.pb.dir,
+    connection: async () => new LocalHost(),
+    pendingOf: (h: string) => pending[h],
+  };
+  const hr: HostRun = { name: 'h1', host: new LocalHost('h1'), pending: pending.h1, facts: facts.h1 };
+  const run = async (i: number) => {
+    const items: ItemOutcome[] = [];
+    const out = await runOnHost(play.sections[1][i], hr, env, (o: ItemOutcome) => items.push(o));
+    return { out, items };
+  };
+  return { run, hr, pending };
+}
+
+t.test('executor: typed outcomes for ok, changed, skipped, failed and ignored', async (t) => {
+  const s = setup(
+    [
+      '    - file: { path: "{{ root }}/d", state: directory }',
+      '    - file: { path: "{{ root }}/d", state: directory }',
+      '    - file: { path: "{{ root }}/never", state: directory }',
+      '      when: false',
+      '    - command: /bin/false',
+      '    - command: /bin/false',
+      '      ignore_errors: true',
+    ].join('\n') + '\n',
+  );
+  const ex = executorFor(s, false);
+  const first = await ex.run(0);
+  t.equal(first.out.status, 'changed', 'a new directory: changed');
+  t.same(first.items[0].changes.length, 1, 'one change, reported with the item');
+  t.equal((await ex.run(1)).out.status, 'ok', 'the same directory again: ok');
+  const skipped = await ex.run(2);
+  t.equal(skipped.out.status, 'skipped');
+  t.match(skipped.items[0].reason, /conditional result was false \(when: false\)/);
+  const failed = await ex.run(3);
+  t.equal(failed.out.status, 'failed');
+  t.equal(failed.out.ignored, false);
+  const ignored = await ex.run(4);
+  t.equal(ignored.out.status, 'failed');
+  t.equal(ignored.out.ignored, true, 'ignore_errors marks the failure as ignored');
+});
+
+t.test('executor: check mode records pending changes and touches nothing', async (t) => {
+  const s = setup(
+    [
+      '    - file: { path: "{{ root }}/a/b", state: directory }',
+      '    - copy: { content: "x\\n", dest: "{{ root }}/a/b/f" }',
+      '    - copy: { content: "x\\n", dest: "{{ root }}/a/b/f" }',
+    ].join('\n') + '\n',
+  );
+  const ex = executorFor(s, true);
+  t.equal((await ex.run(0)).out.status, 'changed');
+  t.equal((await ex.run(1)).out.status, 'changed', 'a file in a folder that a pending task creates');
+  t.notOk(ex.pending.h1.empty === true, 'the overlay holds the pending changes');
+  t.throws(() => readFileSync(join(s.dir, 'a/b/f')), 'nothing was written');
+  const real = executorFor(s, false);
+  t.equal((await real.run(0)).out.status, 'changed');
+  t.equal((await real.run(1)).out.status, 'changed');
+  t.equal((await real.run(2)).out.status, 'ok', 'the real run converges');
+  t.equal(readFileSync(join(s.dir, 'a/b/f'), 'utf8'), 'x\n');
+});
+
+t.test('executor: a loop registers every item and reports the loop as a whole', async (t) => {
+  const s = setup(
+    [
+      '    - copy: { content: "{{ item }}\\n", dest: "{{ root }}/{{ item }}" }',
+      '      loop: [red, green]',
+      '      register: colors',
+    ].join('\n') + '\n',
+  );
+  const ex = executorFor(s, false);
+  const { out, items } = await ex.run(0);
+  t.same(
+    items.map((i) => i.item?.value),
+    ['red', 'green'],
+  );
+  t.equal(out.status, 'changed');
+  const reg = ex.hr.facts.colors as { results: { item: string; changed: boolean }[]; changed: boolean };
+  t.same(
+    reg.results.map((r) => [r.item, r.changed]),
+    [
+      ['red', true],
+      ['green', true],
+    ],
+  );
+  t.equal(reg.changed, true);
+});
+
+t.test('executor: rendered arguments are validated again (a templated state that is not allowed)', async (t) => {
+  const s = setup('    - file: { path: "{{ root }}/x", state: "{{ wanted }}" }\n', { wanted: 'sideways' });
+  const ex = executorFor(s, false);
+  const { out, items } = await ex.run(0);
+  t.equal(out.status, 'failed');
+  t.match(items[0].msg, /file: after rendering, "state": must be one of: file, directory, absent, touch, link/);
+});
+
+t.test('scheduler: one connection per host through the connect option, typed events, the run end', async (t) => {
+  const s = setup(
+    [
+      '    - copy: { content: "{{ inventory_hostname }}\\n", dest: "{{ root }}/{{ inventory_hostname }}" }',
+      '    - command: "test {{ inventory_hostname }} = h1"',
+    ].join('\n') + '\n',
+  );
+  const connected: string[] = [];
+  const connect = async (name: string, vars: Record<string, unknown>) => {
+    connected.push(`${name}:${vars.ansible_connection}`);
+    return new LocalHost(name);
+  };
+  const lines: TaskEvent[] = [];
+  const done: string[] = [];
+  const events: RunEvents = {
+    play: () => {},
+    taskStart: () => {},
+    result: (e: TaskEvent) => lines.push(e),
+    hostDone: (h: string, status: string) => done.push(`${h} ${status}`),
+    rescued: () => {},
+    taskEnd: () => {},
+    message: () => {},
+  };
+  const opts = { check: false, diff: false, tags: [], skipTags: [], extraVars: s.extraVars, forks: 5 };
+  const sched = new Scheduler(s.pb, s.inv, { ...opts, forceHandlers: false, connect }, events);
+  const end = await sched.run();
+  t.same(connected.sort(), ['h1:local', 'h2:local'], 'one connection per host, with its connection variables');
+  t.same(end, { failed: true, unreachable: false }, 'a task failed on h2');
+  t.same(done.sort(), ['h1 changed', 'h1 changed', 'h2 changed', 'h2 failed']);
+  t.equal(readFileSync(join(s.dir, 'h2'), 'utf8'), 'h2\n');
+  t.equal(lines.length, 4, 'one result line per task and host');
+});
