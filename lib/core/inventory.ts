@@ -104,11 +104,11 @@ export function resolveInventoryPath(arg: string, cwd = process.cwd()): string {
   const candidates = ['.yml', '.yaml', '.ini', '']
     .map((ext) => resolve(cwd, 'inventory', arg + ext))
     .filter((p) => existsSync(p));
-  if (candidates.length === 0)
-    throw new PlaybookError(
-      { file: arg },
-      `no inventory named "${arg}": looked for ${arg}, inventory/${arg}.yml, .yaml, .ini and inventory/${arg}/. Run "rmqplay lab up" for the lab inventory, or pass a path.`,
-    );
+  if (candidates.length === 0) {
+    const looked = `${arg}, inventory/${arg}.yml, .yaml, .ini and inventory/${arg}/`;
+    const todo = 'Run "rmqplay lab up" for the lab inventory, or pass a path.';
+    throw new PlaybookError({ file: arg }, `no inventory named "${arg}": looked for ${looked}. ${todo}`);
+  }
   if (candidates.length > 1)
     throw new PlaybookError(
       { file: arg },

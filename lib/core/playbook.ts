@@ -141,10 +141,11 @@ class Loader {
         if (!this.schemaCheck('import_playbook', entry, file)) return;
         const target = this.resolveImport(file, entry.import_playbook);
         if (!target) {
+          const looked = `looked beside ${file} and in the package's playbooks/`;
           this.err(
             posOf(entry, 'import_playbook'),
             file,
-            `import_playbook: ${entry.import_playbook} not found (looked beside ${file} and in the package's playbooks/)`,
+            `import_playbook: ${entry.import_playbook} not found (${looked})`,
           );
           return;
         }
@@ -366,11 +367,9 @@ class Loader {
       const target =
         (role ? [join(role.path, 'tasks', name)].filter(existsSync)[0] : undefined) ?? this.resolveImport(file, name);
       if (!target) {
-        this.err(
-          posOf(raw, raw.import_tasks ? 'import_tasks' : 'include_tasks'),
-          file,
-          `${raw.import_tasks ? 'import_tasks' : 'include_tasks'}: ${name} not found (looked beside ${file}, beside the playbook and in the package's playbooks/)`,
-        );
+        const keyword = raw.import_tasks ? 'import_tasks' : 'include_tasks';
+        const looked = `looked beside ${file}, beside the playbook and in the package's playbooks/`;
+        this.err(posOf(raw, keyword), file, `${keyword}: ${name} not found (${looked})`);
         return;
       }
       const tasks = this.loadTaskFile(target, role, handler, when, tags, seen);
@@ -441,10 +440,12 @@ class Loader {
     const unknown = actionKeys.filter((k) => !taskTypes.has(taskTypeName(k)));
     if (known.length === 0) {
       const k = unknown[0];
+      const typeNames = [...taskTypes.keys()];
+      const hint = didYouMean(k, [...typeNames, ...Object.keys(TASK_KEYWORDS)]);
       this.err(
         posOf(raw, k),
         file,
-        `unknown task type or keyword "${k}"${didYouMean(k, [...taskTypes.keys(), ...Object.keys(TASK_KEYWORDS)])}; task types: ${[...taskTypes.keys()].sort().join(', ')}`,
+        `unknown task type or keyword "${k}"${hint}; task types: ${typeNames.sort().join(', ')}`,
       );
       return;
     }
@@ -592,6 +593,10 @@ export function allTasks(play: Play): Task[] {
   return out;
 }
 
+const SECRET_HOME =
+  'a secret: keep it in group_vars/<group>/vault.yml beside the inventory (rmqplay lab up writes one for the lab)';
+const VARIABLE_HOMES = 'define it in the inventory (group_vars/, host_vars/), in vars:, vars_files: or with -e';
+
 /** Strict variables: every name a template or condition reads must be defined somewhere. */
 export function checkVariables(
   pb: LoadedPlaybook,
@@ -619,9 +624,7 @@ export function checkVariables(
   const need = (names: string[], t: Task | undefined, what: string, where: Where) => {
     for (const n of names) {
       if (known.has(n)) continue;
-      const where2 = isSecretName(n)
-        ? 'a secret: keep it in group_vars/<group>/vault.yml beside the inventory (rmqplay lab up writes one for the lab)'
-        : 'define it in the inventory (group_vars/, host_vars/), in vars:, vars_files: or with -e';
+      const where2 = isSecretName(n) ? SECRET_HOME : VARIABLE_HOMES;
       errors.push(
         new PlaybookError(
           where,
