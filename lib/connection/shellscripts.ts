@@ -1,15 +1,17 @@
 // Scripts shared by every Host implementation: become through sudo, atomic put, get.
 import { Become, PutOptions } from './host.js';
-import { q } from './quote.js';
+import { q, sh } from './quote.js';
 
 /** Runs a script as another user through sudo; nothing to do when we already are that user. */
 export function wrapBecome(script: string, loginUser: string, become?: Become): string {
   if (!become || become.user === loginUser) return script;
-  const cmd = `sudo -H -u ${q(become.user)} -- sh -c ${q(script)}`;
-  if (become.password === undefined)
-    return `sudo -n true 2>/dev/null || { echo "sudo needs a password for ${loginUser}: set ansible_become_password" >&2; exit 97; }\n${cmd.replace(/^sudo /, 'sudo -n ')}`;
+  const asUser = sh`-H -u ${become.user} -- sh -c ${script}`;
+  if (become.password === undefined) {
+    const needs = `sudo needs a password for ${loginUser}: set ansible_become_password`;
+    return sh`sudo -n true 2>/dev/null || { echo ${needs} >&2; exit 97; }` + `\nsudo -n ${asUser}`;
+  }
   // printf is a shell builtin: the password never appears in a process list.
-  return `printf '%s\\n' ${q(become.password)} | ${cmd.replace(/^sudo /, "sudo -S -p '' ")}`;
+  return sh`printf '%s\n' ${become.password}` + ` | sudo -S -p '' ${asUser}`;
 }
 
 export function putScript(path: string, bytes: Buffer | string, opts: PutOptions): string {
@@ -41,5 +43,5 @@ export function putScript(path: string, bytes: Buffer | string, opts: PutOptions
 }
 
 export function getScript(path: string): string {
-  return `if [ -f ${q(path)} ]; then base64 < ${q(path)}; else exit 3; fi`;
+  return sh`if [ -f ${path} ]; then base64 < ${path}; else exit 3; fi`;
 }

@@ -9,7 +9,7 @@ import type { ClientChannel } from 'ssh2';
 import { ConnectError } from '../util/errors.js';
 import { Become, Host, PutOptions, RunOptions, RunResult } from './host.js';
 import { knownKeys } from './knownhosts.js';
-import { q } from './quote.js';
+import { sh } from './quote.js';
 import { wrapBecome, putScript, getScript } from './shellscripts.js';
 
 export interface SshTarget {
@@ -95,11 +95,7 @@ export class SshHost implements Host {
         hostVerifier: (key: Buffer) => {
           if (!t.strictHostKeys) return true;
           const ok = keys.includes(key.toString('base64'));
-          if (!ok)
-            keyProblem =
-              keys.length === 0
-                ? `no host key for ${t.address} in ${t.knownHostsFile}: add it (ssh-keyscan) or set -o StrictHostKeyChecking=no in ansible_ssh_common_args`
-                : `host key of ${t.address} does not match ${t.knownHostsFile}: the host changed or someone is in the middle; check it, then update known_hosts`;
+          if (!ok) keyProblem = hostKeyProblem(t.address, t.knownHostsFile, keys.length > 0);
           return ok;
         },
       } as Parameters<NodeSSH['connect']>[0]);
@@ -186,9 +182,10 @@ export class SshHost implements Host {
       }, timeoutMs);
       this.current = p;
       const b64 = Buffer.from(script).toString('base64');
-      ch.write(
-        `(eval "$(printf '%s' ${q(b64)} | base64 -d)") </dev/null\nprintf '\\n%s %d\\n' ${marker} $?\nprintf '\\n%s\\n' ${marker} >&2\n`,
-      );
+      const run = sh`(eval "$(printf '%s' ${b64} | base64 -d)") </dev/null`;
+      const endOut = sh`printf '\\n%s %d\\n' ${marker}` + ' $?';
+      const endErr = sh`printf '\\n%s\\n' ${marker}` + ' >&2';
+      ch.write(`${run}\n${endOut}\n${endErr}\n`);
     });
   }
 
@@ -217,4 +214,13 @@ export class SshHost implements Host {
     this.ssh.dispose();
     this.connected = false;
   }
+}
+
+function hostKeyProblem(address: string, knownHostsFile: string, known: boolean): string {
+  if (!known) {
+    const todo = 'add it (ssh-keyscan) or set -o StrictHostKeyChecking=no in ansible_ssh_common_args';
+    return `no host key for ${address} in ${knownHostsFile}: ${todo}`;
+  }
+  const todo = 'the host changed or someone is in the middle; check it, then update known_hosts';
+  return `host key of ${address} does not match ${knownHostsFile}: ${todo}`;
 }
