@@ -312,10 +312,7 @@ export class Lab {
       for (let i = 0; i < 60 && alive(h.pid); i++) await new Promise((r) => setTimeout(r, 250));
     }
     if (h.pid && alive(h.pid) && isOurs(h.pid, h.name)) process.kill(h.pid, 'SIGKILL');
-    // Processes of a host whose nspawn died are orphans in its namespace: end them.
-    await this.try(sh`ip netns pids ${h.name} 2>/dev/null | xargs -r kill -9; sleep 0.2`);
-    await this.try(sh`mountpoint -q ${root} && umount -l ${root}`);
-    await this.try(sh`ip netns del ${h.name} 2>/dev/null; ip link del ${vethName(h.name)} 2>/dev/null; true`);
+    for (const cmd of cleanHostCommands(h.name, root)) await this.try(cmd);
     h.pid = undefined;
     if (wipe) rmSync(d, { recursive: true, force: true });
   }
@@ -327,7 +324,7 @@ export class Lab {
     // Leftovers of earlier runs that the state file no longer names.
     await this.try(LEFTOVERS_COMMAND);
     const mounts = mountsUnder(readFileSync('/proc/mounts', 'utf8'), resolve(this.paths.hosts));
-    await this.try(sh`for m in ${mounts}; do umount -l "$m"; done; true`);
+    await this.try(unmountAllCommand(mounts));
     await this.try(sh`ip link del ${BRIDGE} 2>/dev/null; true`);
     rmSync(this.paths.hosts, { recursive: true, force: true });
     rmSync(this.paths.state, { force: true });
@@ -440,8 +437,8 @@ export function downloadCommand(part: string, repo: string, mirror: string): str
   const source = `deb ${mirror} bookworm main`;
   // The trap's command is itself a command line: quoted once more as the trap's argument.
   const unmount = sh`umount ${part}/mnt; umount ${part}/proc`;
-  const archives = 'Dir::Cache::archives=/mnt';
-  const install = sh`apt-get -q -y install --download-only -o ${archives} ${LAB_PACKAGES}`;
+  const download = ['apt-get', '-q', '-y', 'install', '--download-only', '-o', 'Dir::Cache::archives=/mnt'];
+  const install = [...download, ...LAB_PACKAGES];
   return [
     sh`cp /etc/resolv.conf ${part}/etc/resolv.conf`,
     sh`echo ${source} > ${part}/etc/apt/sources.list`,
@@ -536,6 +533,20 @@ export function killNamespaceCommand(name: string): string {
 export function linkCommand(name: string, up: boolean): string {
   const state = up ? 'up' : 'down';
   return sh`ip link set ${vethName(name)} ${state}`;
+}
+
+/** A host's leftovers, each may be gone already: orphaned processes (their nspawn died), its disk's mount, its
+ *  namespace and veth. */
+export function cleanHostCommands(name: string, root: string): string[] {
+  return [
+    sh`ip netns pids ${name} 2>/dev/null | xargs -r kill -9; sleep 0.2`,
+    sh`mountpoint -q ${root} && umount -l ${root}`,
+    sh`ip netns del ${name} 2>/dev/null; ip link del ${vethName(name)} 2>/dev/null; true`,
+  ];
+}
+
+export function unmountAllCommand(mounts: string[]): string {
+  return sh`for m in ${mounts}; do umount -l "$m"; done; true`;
 }
 
 /** Namespaces and veths of lab hosts that the state file no longer names (nothing interpolated). */
