@@ -82,29 +82,29 @@ function layerViolations(files: Source[]): string[] {
   return out;
 }
 
-/** Lines longer than MAX_COLUMNS characters. */
-function longLines(files: Source[]): string[] {
+/** What a per-line check finds, as "file:line: finding"; the check returns undefined for a good line. */
+function lineFindings(files: Source[], check: (text: string) => string | undefined): string[] {
   const out: string[] = [];
   for (const file of files) {
-    const lines = file.text.split('\n');
-    lines.forEach((text, i) => {
-      const columns = [...text.replace(/\r$/, '')].length;
-      if (columns > MAX_COLUMNS) out.push(`${file.path}:${i + 1}: ${columns} columns`);
+    file.text.split('\n').forEach((text, i) => {
+      const finding = check(text);
+      if (finding !== undefined) out.push(`${file.path}:${i + 1}: ${finding}`);
     });
   }
   return out;
 }
 
+/** Lines longer than MAX_COLUMNS characters. */
+function longLines(files: Source[]): string[] {
+  return lineFindings(files, (text) => {
+    const columns = [...text.replace(/\r$/, '')].length;
+    return columns > MAX_COLUMNS ? `${columns} columns` : undefined;
+  });
+}
+
 /** Lines with an `as any` cast. */
 function anyCasts(files: Source[]): string[] {
-  const out: string[] = [];
-  for (const file of files) {
-    const lines = file.text.split('\n');
-    lines.forEach((text, i) => {
-      if (/\bas\s+any\b/.test(text)) out.push(`${file.path}:${i + 1}: ${text.trim()}`);
-    });
-  }
-  return out;
+  return lineFindings(files, (text) => (/\bas\s+any\b/.test(text) ? text.trim() : undefined));
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
