@@ -89,11 +89,12 @@ export function ssh(host: LabHost, script: string, timeoutMs = 120_000): SpawnSy
 export function fingerprint(hosts: LabHost[], paths: string[], live: string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
   const prune = live.map((p) => `-path ${p} -prune -o`).join(' ');
+  const kinds = '\\( -type f -o -type l -o -type d \\)';
+  const everything = `find ${paths.join(' ')} -xdev ${prune} ${kinds} -printf '%p %m %u %s %T@\\n' 2>/dev/null;`;
+  const liveNames = live.length ? `find ${live.join(' ')} -xdev -printf '%p %m %u\\n' 2>/dev/null;` : '';
+  const script = `{ ${everything} ${liveNames} } | sort | sha256sum; sha256sum < /var/lib/dpkg/status`;
   for (const h of hosts) {
-    const r = ssh(
-      h,
-      `{ find ${paths.join(' ')} -xdev ${prune} \\( -type f -o -type l -o -type d \\) -printf '%p %m %u %s %T@\\n' 2>/dev/null; ${live.length ? `find ${live.join(' ')} -xdev -printf '%p %m %u\\n' 2>/dev/null;` : ''} } | sort | sha256sum; sha256sum < /var/lib/dpkg/status`,
-    );
+    const r = ssh(h, script);
     out[h.name] = r.stdout.trim();
   }
   return out;

@@ -1,7 +1,7 @@
 // One JSON schema for playbooks: plays, task keywords and, under $defs, every task type's
 // arguments. Compiled once with ajv; validation is done piece by piece from its $defs so each
 // error points at the exact play, task or argument.
-import { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import { Ajv, DefinedError, ErrorObject, ValidateFunction } from 'ajv';
 import { taskTypes } from '../modules/index.js';
 
 const strOrList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
@@ -144,21 +144,24 @@ export function validator(ref: string): ValidateFunction {
 export function explain(errors: ErrorObject[] | null | undefined): { path: string[]; message: string }[] {
   const out: { path: string[]; message: string }[] = [];
   const seen = new Set<string>();
-  for (const e of errors ?? []) {
+  // Our schema uses only ajv's own keywords, so every error is one of its DefinedError union, whose keyword
+  // tells the shape of its params.
+  const defined = (errors ?? []) as DefinedError[];
+  for (const e of defined) {
     const path = e.instancePath
       .split('/')
       .slice(1)
       .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
     let message: string;
     if (e.keyword === 'additionalProperties') {
-      path.push(String((e.params as any).additionalProperty));
-      message = `unknown key "${(e.params as any).additionalProperty}"`;
-    } else if (e.keyword === 'required') message = `missing required argument "${(e.params as any).missingProperty}"`;
-    else if (e.keyword === 'enum') message = `must be one of: ${(e.params as any).allowedValues.join(', ')}`;
-    else if (e.keyword === 'type') message = `must be ${(e.params as any).type}`;
+      path.push(String(e.params.additionalProperty));
+      message = `unknown key "${e.params.additionalProperty}"`;
+    } else if (e.keyword === 'required') message = `missing required argument "${e.params.missingProperty}"`;
+    else if (e.keyword === 'enum') message = `must be one of: ${e.params.allowedValues.join(', ')}`;
+    else if (e.keyword === 'type') message = `must be ${e.params.type}`;
     else if (e.keyword === 'oneOf' || e.keyword === 'anyOf')
       message =
-        e.keyword === 'oneOf' && (e.params as any).passingSchemas
+        e.keyword === 'oneOf' && e.params.passingSchemas
           ? 'give only one of the alternatives'
           : 'does not match any allowed form';
     else message = e.message ?? e.keyword;

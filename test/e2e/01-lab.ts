@@ -32,11 +32,12 @@ t.test('lab up: SSH with strict host keys, systemd running, real apt', async (t)
   const inv = JSON.parse(execSync('ansible-inventory -i inventory/lab.yml --list', { encoding: 'utf8' }));
   t.same(inv.rabbitmq.hosts, ['node1', 'node2', 'node3'], "Ansible's own ansible-inventory reads inventory/lab.yml");
   compareWithAnsible(t, 'inventory/lab.yml');
-  const apt = ssh(
-    hosts[2],
-    "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server >/dev/null && dpkg-query -W -f='${Status}' rabbitmq-server",
-    300_000,
-  );
+  const install = [
+    'apt-get update -q',
+    'DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server >/dev/null',
+    "dpkg-query -W -f='${Status}' rabbitmq-server",
+  ].join(' && ');
+  const apt = ssh(hosts[2], install, 300_000);
   t.equal(apt.status, 0, 'apt-get update && apt-get install -y rabbitmq-server inside a host');
   t.match(apt.stdout, /install ok installed/);
 });
@@ -70,9 +71,10 @@ t.test('fault drills: kill, start, cut, heal', async (t) => {
 t.test('up recovers a lab whose processes were killed from outside', async (t) => {
   const h = labHosts()[0];
   t.equal(ssh(h, 'echo still-here > /root/marker').status, 0);
-  sh(
-    "for n in $(ip netns list | awk '/^node[0-9]+/{print $1}'); do ip netns pids $n | xargs -r kill -9; done; pkill -9 -f '^systemd-nspawn .*--machine=node' || true; sleep 1",
-  );
+  const nodes = "$(ip netns list | awk '/^node[0-9]+/{print $1}')";
+  const killNamespaces = `for n in ${nodes}; do ip netns pids $n | xargs -r kill -9; done`;
+  const killContainers = "pkill -9 -f '^systemd-nspawn .*--machine=node' || true";
+  sh(`${killNamespaces}; ${killContainers}; sleep 1`);
   const st = lab(['status']);
   t.not(st.status, 0, 'status sees the hosts are down');
   t.equal(lab(['up']).status, 0, 'up cleans the stale mounts, namespaces and veths and boots them');

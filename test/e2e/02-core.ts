@@ -45,13 +45,12 @@ t.test('converged hosts: --check predicts nothing', async (t) => {
 
 t.test('drifted host: a file edited, a line removed, a directory deleted', async (t) => {
   const h = hosts[1];
-  t.equal(
-    ssh(
-      h,
-      "echo drift >> /srv/rmqplay-demo/conf/app.conf && sed -i '/^timeout=/d' /srv/rmqplay-demo/conf/settings && rm -rf /srv/rmqplay-demo/log",
-    ).status,
-    0,
-  );
+  const drift = [
+    'echo drift >> /srv/rmqplay-demo/conf/app.conf',
+    "sed -i '/^timeout=/d' /srv/rmqplay-demo/conf/settings",
+    'rm -rf /srv/rmqplay-demo/log',
+  ].join(' && ');
+  t.equal(ssh(h, drift).status, 0);
   const { check } = checkThenRun(t, 'drifted');
   t.same(
     check.map((p) => p.split(' ')[0]).filter((x, i, a) => a.indexOf(x) === i),

@@ -114,13 +114,8 @@ t.test('converged cluster: --check is exact and empty', async (t) => {
 });
 
 t.test('drifted cluster: a config edited on one node, the service stopped on another', async (t) => {
-  t.equal(
-    ssh(
-      hosts[1],
-      "sed -i 's/^vm_memory_high_watermark.relative.*/vm_memory_high_watermark.relative = 0.55/' /etc/rabbitmq/rabbitmq.conf",
-    ).status,
-    0,
-  );
+  const watermark = 's/^vm_memory_high_watermark.relative.*/vm_memory_high_watermark.relative = 0.55/';
+  t.equal(ssh(hosts[1], `sed -i '${watermark}' /etc/rabbitmq/rabbitmq.conf`).status, 0);
   t.equal(ssh(hosts[2], 'systemctl stop rabbitmq-server').status, 0);
   const changed = exact(t, 'drifted');
   t.ok(

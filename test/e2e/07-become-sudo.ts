@@ -11,10 +11,12 @@ const CACHE = process.env.RMQPLAY_LAB_CACHE ?? '/var/cache/rmqplay/lab';
 t.test('become through sudo, with and without a password', async (t) => {
   const hosts = labIsUp(3) ? labHosts() : freshLab(3);
   const h = hosts[0];
+  const addUser = 'id -u $u >/dev/null 2>&1 || useradd -m -s /bin/sh $u';
+  const authorize = 'mkdir -p /home/$u/.ssh; cp /root/.ssh/authorized_keys /home/$u/.ssh/; chown -R $u: /home/$u/.ssh';
   const setup = ssh(
     h,
     `set -e
-for u in deploy ops; do id -u $u >/dev/null 2>&1 || useradd -m -s /bin/sh $u; mkdir -p /home/$u/.ssh; cp /root/.ssh/authorized_keys /home/$u/.ssh/; chown -R $u: /home/$u/.ssh; done
+for u in deploy ops; do ${addUser}; ${authorize}; done
 echo 'deploy ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/deploy
 echo 'ops:S3cret-sudo-pw' | chpasswd
 echo 'ops ALL=(ALL) ALL' > /etc/sudoers.d/ops
@@ -22,7 +24,9 @@ rm -f /root/rmqplay-become`,
   );
   t.equal(setup.status, 0, `users made: ${setup.stderr}`);
   const dir = mkdtempSync(join(tmpdir(), 'rmqplay-become-'));
-  const common = `ansible_host: ${h.ip}, ansible_ssh_private_key_file: ${CACHE}/id_ed25519, ansible_ssh_common_args: "-o UserKnownHostsFile=${CACHE}/known_hosts"`;
+  const key = `ansible_ssh_private_key_file: ${CACHE}/id_ed25519`;
+  const knownHosts = `ansible_ssh_common_args: "-o UserKnownHostsFile=${CACHE}/known_hosts"`;
+  const common = `ansible_host: ${h.ip}, ${key}, ${knownHosts}`;
   for (const [user, extra, label] of [
     ['deploy', '', 'NOPASSWD'],
     ['ops', ', ansible_become_password: S3cret-sudo-pw', 'with a password'],

@@ -16,10 +16,18 @@ t.test('a fresh node with AWS discovery and no AWS: says why, boots, joins', asy
   const node4 = hosts[3];
   const dir = mkdtempSync(join(tmpdir(), 'rmqplay-aws-'));
   const extra = join(dir, 'aws.yml');
-  writeFileSync(
-    extra,
-    'all:\n  hosts:\n    node4:\n      rabbitmq_peer_discovery: aws\n      rabbitmq_aws_region: eu-west-1\n      rabbitmq_aws_instance_tags: { service: rabbitmq }\n      rabbitmq_aws_lock_retry_limit: 2\n      rabbitmq_aws_lock_retry_timeout: 2000\n',
-  );
+  const inventory = [
+    'all:',
+    '  hosts:',
+    '    node4:',
+    '      rabbitmq_peer_discovery: aws',
+    '      rabbitmq_aws_region: eu-west-1',
+    '      rabbitmq_aws_instance_tags: { service: rabbitmq }',
+    '      rabbitmq_aws_lock_retry_limit: 2',
+    '      rabbitmq_aws_lock_retry_timeout: 2000',
+    '',
+  ].join('\n');
+  writeFileSync(extra, inventory);
   const r = rmqplay(['playbooks/site.yml', '-i', 'lab', '-i', extra, '--json']);
   t.equal(
     r.status,

@@ -29,10 +29,8 @@ t.test('broken playbooks: exit 4, file:line:column, a reason, no connection', as
   const port = (server.address() as { port: number }).port;
   const dir = mkdtempSync(join(tmpdir(), 'rmqplay-inv-'));
   const inv = join(dir, 'hosts.yml');
-  writeFileSync(
-    inv,
-    `all:\n  hosts:\n    h1: { ansible_host: 127.0.0.1, ansible_port: ${port} }\n    h2: { ansible_host: 127.0.0.1, ansible_port: ${port} }\n`,
-  );
+  const address = `{ ansible_host: 127.0.0.1, ansible_port: ${port} }`;
+  writeFileSync(inv, `all:\n  hosts:\n    h1: ${address}\n    h2: ${address}\n`);
   for (const [file, reason] of cases) {
     const path = `test/fixtures/broken/${file}`;
     const text = rmqplay([path, '-i', inv]);

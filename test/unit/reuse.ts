@@ -9,10 +9,15 @@ import { allTasks, loadPlaybook } from '../../dist/lib/core/playbook.js';
 t.test('a playbook elsewhere imports the shipped role and task files', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rmqplay-reuse-'));
   const pb = join(dir, 'mine.yml');
-  writeFileSync(
-    pb,
-    '- hosts: rabbitmq\n  roles: [rabbitmq]\n  tasks:\n    - import_tasks: tasks/rabbitmq/cluster.yml\n    - import_tasks: tasks/rabbitmq/verify.yml\n',
-  );
+  const playbook = [
+    '- hosts: rabbitmq',
+    '  roles: [rabbitmq]',
+    '  tasks:',
+    '    - import_tasks: tasks/rabbitmq/cluster.yml',
+    '    - import_tasks: tasks/rabbitmq/verify.yml',
+    '',
+  ].join('\n');
+  writeFileSync(pb, playbook);
   const loaded = loadPlaybook(pb);
   const play = loaded.plays[0];
   t.equal(play.roles[0].name, 'rabbitmq');
