@@ -18,6 +18,7 @@ import { checkNotify, checkVariables, loadPlaybook, PACKAGE_ROOT, resolvePlayboo
 import { Reporter } from './core/report.js';
 import { Scheduler } from './core/scheduler.js';
 import { collectSecrets, redact } from './util/secrets.js';
+import { setOwn } from './util/objects.js';
 import { loadYamlFile } from './language/yaml.js';
 import { labMain } from './lab/cli.js';
 
@@ -52,7 +53,10 @@ export interface CliOptions {
   limit?: string;
   tags: string[];
   skipTags: string[];
+  /** -e KEY=VALUE and -e @FILE: templates, as written by people. */
   extraVars: Record<string, unknown>;
+  /** -e '{"JSON": ...}': data, never rendered. The last -e that sets a name wins. */
+  extraData: Record<string, unknown>;
   forks: number;
   json: boolean;
   forceHandlers: boolean;
@@ -67,6 +71,7 @@ export function parseArgs(argv: string[]): CliOptions {
     tags: [],
     skipTags: [],
     extraVars: {},
+    extraData: {},
     forks: 50,
     json: false,
     forceHandlers: false,
@@ -108,7 +113,7 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       case '-e':
       case '--extra-vars':
-        Object.assign(o.extraVars, extraVar(val()));
+        addExtraVars(o, val());
         break;
       case '-f':
       case '--forks': {
@@ -140,6 +145,15 @@ function loadExtraVarsFile(file: string): unknown {
   } catch (e) {
     if (e instanceof PlaybookError) throw new OptionsError(e.message);
     throw e;
+  }
+}
+
+function addExtraVars(o: CliOptions, v: string): void {
+  const json = v.trim().startsWith('{');
+  const [into, from] = json ? [o.extraData, o.extraVars] : [o.extraVars, o.extraData];
+  for (const [k, value] of Object.entries(extraVar(v))) {
+    delete from[k];
+    setOwn(into, k, value);
   }
 }
 
@@ -192,13 +206,15 @@ export async function main(argv: string[]): Promise<number> {
 /** Loads and validates everything, then runs the plays. */
 async function run(opts: CliOptions, report: Reporter): Promise<RunEnd> {
   collectSecrets(opts.extraVars);
+  collectSecrets(opts.extraData);
   const inv = loadInventories(opts.inventories.length ? opts.inventories : ['inventory'], process.cwd());
   const found = resolvePlaybookPath(opts.playbook);
   if (found.note) process.stderr.write(`rmqplay: ${found.note}\n`);
   const pb = loadPlaybook(found.path);
   const names = new Set<string>();
   for (const h of inv.hosts.keys()) for (const k of Object.keys(inv.hostVars(h))) names.add(k);
-  const errs = pb.plays.flatMap((p) => [...checkVariables(pb, p, names, opts.extraVars), ...checkNotify(p)]);
+  const extra = { ...opts.extraVars, ...opts.extraData };
+  const errs = pb.plays.flatMap((p) => [...checkVariables(pb, p, names, extra), ...checkNotify(p)]);
   if (errs.length) throw new PlaybookErrors(errs);
   const scheduler = new Scheduler(pb, inv, { ...opts }, report);
   const end = await scheduler.run();

@@ -2,7 +2,7 @@
 import { Host } from '../connection/host.js';
 import { LocalHost } from '../connection/local.js';
 import { SshHost, sshTarget } from '../connection/ssh.js';
-import { renderDeep } from '../language/template.js';
+import { lazyVars } from '../language/template.js';
 
 export type Connect = (name: string, vars: Record<string, unknown>) => Promise<Host>;
 
@@ -25,9 +25,9 @@ export class Connections {
     let c = this.open.get(name);
     if (!c) {
       // Only the connection variables are rendered here: others may need the play's variables.
-      const vars = this.varsOf(name);
+      const vars = lazyVars(this.varsOf(name), new Set());
       const conn: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(vars)) if (k.startsWith('ansible_')) conn[k] = renderDeep(v, vars);
+      for (const k of Object.keys(vars)) if (k.startsWith('ansible_')) conn[k] = vars[k];
       c = this.connect(name, conn);
       this.open.set(name, c);
       c.catch(() => this.open.delete(name));

@@ -10,6 +10,7 @@ import { taskTypes } from '../modules/index.js';
 import { Change, Pending } from '../modules/pending.js';
 import { Args, TaskCtx, TaskType } from '../modules/task.js';
 import { ConnectError, SkipTask, TaskError, UnknownState } from '../util/errors.js';
+import { assignOwn, overlay, setOwn } from '../util/objects.js';
 import { redact } from '../util/secrets.js';
 import { findFile, Play, Task } from './playbook.js';
 import { argumentErrors } from './schema.js';
@@ -116,7 +117,7 @@ function finish(
   registered: Record<string, unknown>,
   notify: boolean,
 ): TaskOutcome {
-  if (t.register) hr.facts[t.register] = registered;
+  if (t.register) setOwn(hr.facts, t.register, registered);
   return { status, ignored, registered, notify };
 }
 
@@ -218,8 +219,7 @@ async function withRetries(t: Task, hr: HostRun, env: ExecEnv, vars: Record<stri
       throw e;
     }
     if (t.until === undefined || p.ctx.checkMode) return outcome;
-    const registered = t.register ? { [t.register]: outcome.result } : {};
-    if (evalExpr(t.until, { ...vars, ...registered, ...outcome.result })) {
+    if (evalExpr(t.until, resultVars(t, vars, outcome.result))) {
       return { ...outcome, result: { ...outcome.result, attempts: attempt + 1 } };
     }
     if (attempt >= retries) throw new TaskError(`condition "${t.until}" still false after ${attempt + 1} attempts`);
@@ -277,7 +277,7 @@ async function once(t: Task, p: Prepared, hr: HostRun): Promise<Step> {
   const state = await type.check(ctx, args);
   const changes = type.plan(args, state);
   let result: Record<string, unknown> = { changed: changes.length > 0, ...(type.result?.(args, state) ?? {}) };
-  if (type.facts) Object.assign(hr.facts, type.facts(args));
+  if (type.facts) assignOwn(hr.facts, type.facts(args));
   if (ctx.checkMode) return predict(t, hr, changes, result);
   let failedWhenOverride = false;
   if (changes.length) {
@@ -293,7 +293,7 @@ async function once(t: Task, p: Prepared, hr: HostRun): Promise<Step> {
     await recheck(p, changes);
   }
   if (type.verify) result = { ...result, ...(await type.verify(ctx, args, state)) };
-  const evalVars = { ...ctx.vars, ...(t.register ? { [t.register]: result } : {}), ...result };
+  const evalVars = resultVars(t, ctx.vars, result);
   const changed = t.changedWhen ? t.changedWhen.every((c) => evalExpr(c, evalVars)) : changes.length > 0;
   if (t.failedWhen && t.failedWhen.some((c) => evalExpr(c, evalVars))) {
     const stderr = result.stderr ? String(result.stderr).trim().split('\n').slice(-2).join(' | ') : '';
@@ -302,6 +302,13 @@ async function once(t: Task, p: Prepared, hr: HostRun): Promise<Step> {
   }
   if (!t.failedWhen && failedWhenOverride) throw new TaskError('the task failed');
   return { status: changed ? 'changed' : 'ok', result: { ...result, changed }, changes: changed ? changes : [] };
+}
+
+/** Variables for changed_when, failed_when and until: the result by its register name and its fields. */
+function resultVars(t: Task, vars: Record<string, unknown>, result: Record<string, unknown>): Record<string, unknown> {
+  const out = overlay(vars);
+  if (t.register) setOwn(out, t.register, result);
+  return assignOwn(out, result);
 }
 
 /** Check mode: the changes are recorded as pending for later tasks, never applied. */

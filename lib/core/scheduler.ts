@@ -6,6 +6,7 @@ import { Pending } from '../modules/pending.js';
 import { formatWhere, RunEnd } from '../util/errors.js';
 import { collectSecrets, redact } from '../util/secrets.js';
 import { Semaphore } from '../util/semaphore.js';
+import { setOwn } from '../util/objects.js';
 import { Connect, Connections } from './connections.js';
 import { ExecEnv, HostRun, isTrue, ItemOutcome, runOnHost, TaskOutcome, whenFalseReason } from './executor.js';
 import { Inventory } from './inventory.js';
@@ -21,6 +22,8 @@ export interface RunOptions {
   tags: string[];
   skipTags: string[];
   extraVars: Record<string, unknown>;
+  /** -e with JSON: data, never rendered. */
+  extraData?: Record<string, unknown>;
   forks: number;
   forceHandlers: boolean;
   /** Makes a Host for an inventory host; SSH by default, replaceable in tests. */
@@ -62,6 +65,7 @@ export class Scheduler {
     this.sem = new Semaphore(Math.max(1, opts.forks));
     this.inv = new InventoryVars(inventory);
     collectSecrets(opts.extraVars);
+    collectSecrets(opts.extraData);
     for (const v of this.inv.hostVars.values()) collectSecrets(v);
     this.connections = new Connections((h) => this.inv.hostVars.get(h) ?? {}, opts.connect);
   }
@@ -112,7 +116,7 @@ export class Scheduler {
       this.events.message('skipping: no hosts matched');
       return;
     }
-    const flags = { ...this.opts, playbookDir: this.pb.dir };
+    const flags = { ...this.opts, extraData: this.opts.extraData ?? {}, playbookDir: this.pb.dir };
     const facts = { facts: (h: string) => this.state(h).facts, activeHosts: () => this.active(hosts) };
     const vars = new PlayVars(this.inv, play, hosts, flags, facts);
     const env: ExecEnv = {
@@ -276,7 +280,7 @@ export class Scheduler {
   private async runOnce(run: PlayRun, t: Task, hosts: string[]): Promise<void> {
     const first = hosts[0];
     const out = await this.sem.run(() => this.onHost(run, t, first));
-    if (t.register) for (const h of hosts) this.state(h).facts[t.register] = out.registered;
+    if (t.register) for (const h of hosts) setOwn(this.state(h).facts, t.register, out.registered);
     if (out.status === 'changed' && !this.state(first).failed) for (const h of hosts) this.notify(t, h);
   }
 

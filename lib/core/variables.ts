@@ -4,6 +4,8 @@
 // What does not change during a play (everything up to role vars) is merged once per host and role.
 import { Inventory } from './inventory.js';
 import { Play, Role } from './playbook.js';
+import { lazyVars } from '../language/template.js';
+import { setOwn } from '../util/objects.js';
 
 export const OMIT = '__omit_place_holder__';
 
@@ -18,7 +20,10 @@ export interface RunFlags {
   diff: boolean;
   forks: number;
   playbookDir: string;
+  /** -e KEY=VALUE and -e @FILE: written by people, so templates. */
   extraVars: Record<string, unknown>;
+  /** -e '{"json": ...}': data, never rendered. */
+  extraData: Record<string, unknown>;
 }
 
 export class InventoryVars {
@@ -64,20 +69,19 @@ export class PlayVars {
     const params = task.role?.params ?? {};
     const facts = this.hosts.facts(host);
     const magic = { ...this.magicOf(host), ...this.activeMagic() };
-    return {
-      ...this.baseOf(host, task.role),
-      ...task.vars,
-      ...facts,
-      ...params,
-      ...this.flags.extraVars,
-      ...magic,
-      ...loop,
-    };
-  }
-
-  /** Inventory variables of a host, with the names of the host itself (for connecting). */
-  connectionVars(host: string): Record<string, unknown> {
-    return { ...this.inv.hostVars.get(host), inventory_hostname: host, inventory_hostname_short: shortName(host) };
+    const { extraVars, extraData } = this.flags;
+    // Lowest first; `true` marks data: values that came from hosts or JSON, never rendered.
+    const layers: [Record<string, unknown>, boolean][] = [
+      [this.baseOf(host, task.role), false],
+      [task.vars, false],
+      [facts, true],
+      [params, false],
+      [extraVars, false],
+      [extraData, true],
+      [magic, true],
+      [loop, true],
+    ];
+    return layered(layers);
   }
 
   private baseOf(host: string, role: Role | undefined): Record<string, unknown> {
@@ -127,11 +131,31 @@ export interface TaskScope {
   role?: Role;
 }
 
+/** Merged layers as templates see them: the key's last layer decides whether it is data. */
+function layered(layers: [Record<string, unknown>, boolean][]): Record<string, unknown> {
+  const merged: Record<string, unknown> = {};
+  const data = new Set<string>();
+  for (const [layer, isData] of layers) {
+    for (const [k, v] of Object.entries(layer)) {
+      setOwn(merged, k, v);
+      if (isData) data.add(k);
+      else data.delete(k);
+    }
+  }
+  return lazyVars(merged, data);
+}
+
 /** hostvars: every inventory host, its variables computed only when a template reads them. */
 function lazyHostvars(inv: InventoryVars, hosts: HostFacts): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [h, v] of inv.hostVars) {
-    const get = () => ({ ...v, ...hosts.facts(h), inventory_hostname: h, inventory_hostname_short: shortName(h) });
+    const names = { inventory_hostname: h, inventory_hostname_short: shortName(h) };
+    const get = () =>
+      layered([
+        [v, false],
+        [hosts.facts(h), true],
+        [names, true],
+      ]);
     Object.defineProperty(out, h, { get, enumerable: true });
   }
   return out;

@@ -2,19 +2,29 @@
 // noEscape: values are written as they are (a password with & stays as written).
 // A string that is exactly one {{ x }} yields x's value itself, so lists stay lists.
 import Handlebars from 'handlebars';
+import { setOwn } from '../util/objects.js';
 
 const hb = Handlebars.create();
 
-hb.registerHelper('default', (v: unknown, d: unknown) => (v === undefined || v === null || v === '' ? d : v));
+// Called with one argument, the last one is Handlebars' options object: never hand it back.
+hb.registerHelper('default', (...args: unknown[]) => {
+  if (args.length !== 3) throw new Error('default takes a value and a default: {{default x "fallback"}}');
+  const [v, d] = args;
+  return v === undefined || v === null || v === '' ? d : v;
+});
+// Handlebars' own log helper writes to stdout (it would break --json and skip masking).
+hb.registerHelper('log', () => {
+  throw new Error('the log helper is not available: use the debug task');
+});
 hb.registerHelper('join', (list: unknown, sep: unknown) =>
   Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ',') : '',
 );
 hb.registerHelper('json', (v: unknown) => JSON.stringify(v));
 hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 hb.registerHelper('ne', (a: unknown, b: unknown) => a !== b);
-hb.registerHelper('lookup_var', (obj: Record<string, unknown>, key: string, field?: unknown) => {
-  const v = obj?.[key] as Record<string, unknown> | undefined;
-  return typeof field === 'string' ? v?.[field] : v;
+hb.registerHelper('lookup_var', (obj: unknown, key: unknown, field?: unknown) => {
+  const v = ownValue(obj, key);
+  return typeof field === 'string' ? ownValue(v, field) : v;
 });
 // Erlang terms for advanced.config: a quoted string, and a list of {"key", "value"} pairs.
 const erlString = (v: unknown) =>
@@ -54,8 +64,13 @@ const HELPERS = new Set([
   'each',
   'with',
   'lookup',
-  'log',
 ]);
+
+/** A property of a plain object or array, own properties only: no helper reaches a prototype. */
+function ownValue(obj: unknown, key: unknown): unknown {
+  if (!obj || typeof obj !== 'object' || (typeof key !== 'string' && typeof key !== 'number')) return undefined;
+  return Object.prototype.hasOwnProperty.call(obj, key) ? (obj as Record<string, unknown>)[key] : undefined;
+}
 
 /** Jinja-style x['y'] and x["y"] become Handlebars' x.[y]. */
 function normalize(text: string): string {
@@ -94,39 +109,79 @@ hb.registerHelper('__capture', (v: unknown) => {
   return '';
 });
 
-/** Renders a playbook string. Variables whose values hold templates themselves are rendered
- *  in turn (as Ansible does), up to a small depth to stop loops. */
-export function renderString(text: string, vars: Record<string, unknown>, depth = 0): unknown {
+/** Renders a playbook string once. What it yields is data: it is never rendered again, whatever it
+ *  holds (a host's output that prints "{{ x }}" stays that text). Variables written in playbooks that
+ *  hold templates themselves are rendered when read, through lazyVars. */
+export function renderString(text: string, vars: Record<string, unknown>): unknown {
   if (!text.includes('{{')) return text;
-  if (depth > 8) throw new Error(`variables refer to each other in a loop: ${text}`);
   const single = SINGLE.exec(normalize(text));
   if (single) {
     const inner = single[1];
     const isCall = /^[\w.-]+\s+\S/.test(inner) && !/^[\w.]+$/.test(inner);
     captured = undefined;
-    compiled(`{{__capture ${isCall ? `(${inner})` : inner}}}`)(vars);
+    compiled(`{{__capture ${isCall ? `(${inner})` : inner}}}`)(vars, RUNTIME);
     const v = captured;
     if (v === undefined) throw new Error(`"${inner}" is not defined`);
-    return typeof v === 'string' || (v && typeof v === 'object') ? renderDeep(v, vars, depth + 1) : v;
+    return v;
   }
-  const out = compiled(text)(vars, { allowProtoPropertiesByDefault: false });
-  return out.includes('{{') && out !== text ? renderString(out, vars, depth + 1) : out;
+  return compiled(text)(vars, RUNTIME);
 }
 
+/** A template file's text. */
 export function renderTemplate(text: string, vars: Record<string, unknown>): string {
-  return compiled(text)(vars);
+  return compiled(text)(vars, RUNTIME);
 }
 
-/** Deep render: strings through renderString, objects and arrays item by item. */
-export function renderDeep(value: unknown, vars: Record<string, unknown>, depth = 0): unknown {
-  if (typeof value === 'string') return renderString(value, vars, depth);
-  if (Array.isArray(value)) return value.map((v) => renderDeep(v, vars, depth));
+const RUNTIME = { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false };
+
+/** Deep render: strings through renderString, objects and arrays item by item (keys stay plain). */
+export function renderDeep(value: unknown, vars: Record<string, unknown>): unknown {
+  if (typeof value === 'string') return renderString(value, vars);
+  if (Array.isArray(value)) return value.map((v) => renderDeep(v, vars));
   if (value && typeof value === 'object') {
     const o: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) o[k] = renderDeep(v, vars, depth);
+    for (const [k, v] of Object.entries(value)) setOwn(o, k, renderDeep(v, vars));
     return o;
   }
   return value;
+}
+
+/** Whether a value (deeply) holds a template. */
+export function holdsTemplate(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('{{');
+  if (Array.isArray(value)) return value.some(holdsTemplate);
+  if (value && typeof value === 'object') return Object.values(value).some(holdsTemplate);
+  return false;
+}
+
+/** Variables as templates see them (Ansible's lazy variables): a value written in a playbook,
+ *  inventory or vars file that holds a template is rendered when first read, against the same
+ *  variables; the keys in `data` (registered results, facts, JSON extra vars, loop items) are
+ *  returned as they are, never rendered. */
+export function lazyVars(merged: Record<string, unknown>, data: Set<string>): Record<string, unknown> {
+  const view: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(merged)) {
+    if (data.has(k) || !holdsTemplate(v)) setOwn(view, k, v);
+    else Object.defineProperty(view, k, { get: lazyValue(k, v, view), enumerable: true, configurable: true });
+  }
+  return view;
+}
+
+function lazyValue(name: string, raw: unknown, view: Record<string, unknown>): () => unknown {
+  let state: 'raw' | 'busy' | 'done' = 'raw';
+  let value: unknown;
+  return () => {
+    if (state === 'done') return value;
+    if (state === 'busy') throw new Error(`variables refer to each other in a loop: ${name}`);
+    state = 'busy';
+    try {
+      value = renderDeep(raw, view);
+      state = 'done';
+    } finally {
+      if (state === 'busy') state = 'raw';
+    }
+    return value;
+  };
 }
 
 /** The root variable names a template reads (for the strict check before any connection). */
@@ -178,12 +233,9 @@ export function templateVars(text: string): string[] {
   return [...out];
 }
 
-/** Variables with their own templates rendered, for template files (as Ansible's lazy vars). */
+/** Every variable rendered, for template files: a copy whose lazy values are all read once. */
 export function resolveVars(vars: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...vars };
-  for (const [k, v] of Object.entries(vars)) {
-    if (k === 'hostvars' || k === 'groups') continue;
-    if (JSON.stringify(v ?? null).includes('{{')) out[k] = renderDeep(v, vars);
-  }
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(vars)) setOwn(out, k, vars[k]);
   return out;
 }

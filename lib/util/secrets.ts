@@ -1,3 +1,4 @@
+import { setOwn } from './objects.js';
 // Every value known to be secret is registered here and masked in all output.
 const secrets = new Set<string>();
 const SECRET_NAME = /(password|passwd|secret|cookie|token|private_key|vault)/i;
@@ -37,7 +38,7 @@ export function redactDeep<T>(value: T): T {
   if (value && typeof value === 'object') {
     const o: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value))
-      o[k] = isSecretName(k) && typeof v === 'string' ? '********' : redactDeep(v);
+      setOwn(o, k, isSecretName(k) && typeof v === 'string' ? '********' : redactDeep(v));
     return o as T;
   }
   return value;

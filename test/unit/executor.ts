@@ -29,7 +29,7 @@ function executorFor(s: ReturnType<typeof setup>, check: boolean) {
   const play = s.pb.plays[0];
   const facts: Record<string, Record<string, unknown>> = { h1: {}, h2: {} };
   const pending: Record<string, Pending> = { h1: new Pending(), h2: new Pending() };
-  const flags = { check, diff: false, forks: 5, playbookDir: s.pb.dir, extraVars: s.extraVars };
+  const flags = { check, diff: false, forks: 5, playbookDir: s.pb.dir, extraVars: s.extraVars, extraData: {} };
   const hostFacts = { facts: (h: string) => facts[h], activeHosts: () => ['h1', 'h2'] };
   const vars = new PlayVars(new InventoryVars(s.inv), play, ['h1', 'h2'], flags, hostFacts);
   const env: ExecEnv = {

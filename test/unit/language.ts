@@ -1,7 +1,7 @@
 // YAML positions, templating, conditions, rabbitmq.conf key checks and secret masking.
 import t from 'tap';
 import { loadYaml, posOf, posAtPath } from '../../dist/lib/language/yaml.js';
-import { renderString, renderTemplate, templateVars } from '../../dist/lib/language/template.js';
+import { lazyVars, renderString, renderTemplate, templateVars } from '../../dist/lib/language/template.js';
 import { evalExpr, exprVars } from '../../dist/lib/language/expr.js';
 import { unknownKeys } from '../../dist/lib/modules/rabbitmq/rabbitconf.js';
 import { addSecret, redact } from '../../dist/lib/util/secrets.js';
@@ -25,7 +25,7 @@ t.test('templates: noEscape, whole values, strict variables', async (t) => {
   t.same(renderString('{{ ports }}', { ports: [1, 2] }), [1, 2], 'a single {{ x }} yields the value itself');
   t.same(renderString("{{ groups['rabbitmq'] }}", { groups: { rabbitmq: ['n1'] } }), ['n1'], "x['y'] reads like Jinja");
   t.equal(
-    renderString('{{ a }}', { a: '{{ b }}-x', b: 'deep' }),
+    renderString('{{ a }}', lazyVars({ a: '{{ b }}-x', b: 'deep' }, new Set())),
     'deep-x',
     'variables that hold templates are rendered in turn',
   );
