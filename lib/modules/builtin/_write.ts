@@ -1,6 +1,7 @@
 // Shared by copy, template, lineinfile and blockinfile: make a file hold exactly some content.
 import { TaskError } from '../../util/errors.js';
 import { Change } from '../pending.js';
+import { dataOf } from './_change.js';
 import { q } from '../../connection/quote.js';
 import { attrChanges, FileState, fileContent, fileState, parentExists, sha256 } from '../facts.js';
 import { normMode, TaskCtx } from '../task.js';
@@ -16,6 +17,10 @@ export interface WriteState {
   file: FileState;
   before: string | null;
   parentOk: boolean;
+}
+/** What a write carries from plan to apply. */
+export interface WriteData {
+  content: string;
 }
 
 export const writeSchemaProps = {
@@ -36,7 +41,7 @@ export async function checkWrite(ctx: TaskCtx, dest: string, wantDiff: boolean):
   return { file, before, parentOk };
 }
 
-export function planWrite(args: WriteArgs, state: WriteState, content: string, secret = false): Change[] {
+export function planWrite(args: WriteArgs, state: WriteState, content: string, secret = false): Change<WriteData>[] {
   const mode = normMode(args.mode);
   const want = { mode, owner: args.owner, group: args.group };
   const f = state.file;
@@ -54,9 +59,9 @@ export function planWrite(args: WriteArgs, state: WriteState, content: string, s
   return [];
 }
 
-export async function applyWrite(ctx: TaskCtx, args: WriteArgs, changes: Change[]): Promise<void> {
+export async function applyWrite(ctx: TaskCtx, args: WriteArgs, changes: Change<WriteData>[]): Promise<void> {
   if (!changes.length) return;
-  const { content } = changes[0].data as { content: string };
+  const { content } = dataOf(changes[0]);
   if (args.backup) {
     await ctx.host.run(
       `[ -f ${q(args.dest)} ] && cp -p ${q(args.dest)} ${q(args.dest)}.$(date +%Y%m%d%H%M%S)~ || true`,

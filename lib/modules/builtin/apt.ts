@@ -2,6 +2,7 @@ import { TaskError, UnknownState } from '../../util/errors.js';
 import { Change } from '../pending.js';
 import { q } from '../../connection/quote.js';
 import { mustRun, TaskType } from '../task.js';
+import { dataOf } from './_change.js';
 
 interface AptArgs {
   name?: string | string[];
@@ -16,6 +17,8 @@ interface AptState {
   candidate: Record<string, string | null>;
   cacheAge: number | null;
 }
+/** What apt does for one change. */
+type AptOp = { op: 'update' } | { op: 'install'; pkgs: string[] } | { op: 'remove'; pkgs: string[] };
 
 const names = (a: AptArgs) => [a.name ?? a.pkg ?? []].flat().map(String).filter(Boolean);
 const APT =
@@ -46,7 +49,7 @@ export function parseAptFacts(out: string): AptState {
   return st;
 }
 
-export const apt: TaskType<AptArgs, AptState> = {
+export const apt: TaskType<AptArgs, AptState, AptOp> = {
   name: 'apt',
   schema: {
     type: 'object',
@@ -76,7 +79,7 @@ export const apt: TaskType<AptArgs, AptState> = {
   plan(a, s) {
     const pkgs = names(a);
     const state = a.state ?? 'present';
-    const changes: Change[] = [];
+    const changes: Change<AptOp>[] = [];
     const stale =
       a.update_cache && a.cache_valid_time !== undefined && (s.cacheAge === null || s.cacheAge > a.cache_valid_time);
     const install =
@@ -110,13 +113,13 @@ export const apt: TaskType<AptArgs, AptState> = {
   async apply(ctx, changes, a) {
     const script: string[] = ['set -e'];
     for (const c of changes) {
-      const d = c.data as { op: string; pkgs?: string[] };
+      const d = dataOf(c);
       if (d.op === 'update') script.push(`${APT} update`);
       if (d.op === 'install')
         script.push(
-          `${APT}${a.install_recommends === false ? ' --no-install-recommends' : ''} install ${d.pkgs!.map(q).join(' ')}`,
+          `${APT}${a.install_recommends === false ? ' --no-install-recommends' : ''} install ${d.pkgs.map(q).join(' ')}`,
         );
-      if (d.op === 'remove') script.push(`${APT} remove ${d.pkgs!.map(q).join(' ')}`);
+      if (d.op === 'remove') script.push(`${APT} remove ${d.pkgs.map(q).join(' ')}`);
     }
     if (script.length > 1) {
       try {

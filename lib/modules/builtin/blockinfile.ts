@@ -1,7 +1,7 @@
 import { TaskError } from '../../util/errors.js';
 import { TaskType } from '../task.js';
 import { insertAt } from './lineinfile.js';
-import { applyWrite, checkWrite, planWrite, WriteArgs, writeSchemaProps, WriteState } from './_write.js';
+import { applyWrite, checkWrite, planWrite, WriteArgs, WriteData, writeSchemaProps, WriteState } from './_write.js';
 
 interface BlockArgs extends WriteArgs {
   path: string;
@@ -29,7 +29,7 @@ export function editBlock(text: string, a: BlockArgs): string {
   return lines.length ? lines.join('\n') + '\n' : '';
 }
 
-export const blockinfile: TaskType<BlockArgs, (WriteState & { content: string }) | { kind: 'nofile' }> = {
+export const blockinfile: TaskType<BlockArgs, (WriteState & { content: string }) | { kind: 'nofile' }, WriteData> = {
   name: 'blockinfile',
   schema: {
     type: 'object',

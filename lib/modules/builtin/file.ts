@@ -3,6 +3,7 @@ import { attrChanges, attrScript, FileState, fileState } from '../facts.js';
 import { Change } from '../pending.js';
 import { q } from '../../connection/quote.js';
 import { mustRun, normMode, TaskType } from '../task.js';
+import { dataOf } from './_change.js';
 
 interface FileArgs {
   path: string;
@@ -13,7 +14,12 @@ interface FileArgs {
   src?: string;
 }
 
-export const file: TaskType<FileArgs, FileState> = {
+/** The script that makes one change. */
+interface FileData {
+  script: string;
+}
+
+export const file: TaskType<FileArgs, FileState, FileData> = {
   name: 'file',
   schema: {
     type: 'object',
@@ -33,7 +39,7 @@ export const file: TaskType<FileArgs, FileState> = {
   plan(a, s) {
     const state = a.state ?? (s.kind === 'absent' ? 'file' : s.kind);
     const want = { mode: normMode(a.mode), owner: a.owner, group: a.group };
-    const attrs = (have: FileState, kind: 'file' | 'directory'): Change[] => {
+    const attrs = (have: FileState, kind: 'file' | 'directory'): Change<FileData>[] => {
       if (have.kind !== kind) return [];
       const d = attrChanges(have, want);
       return d.length
@@ -106,7 +112,6 @@ export const file: TaskType<FileArgs, FileState> = {
     }
   },
   async apply(ctx, changes) {
-    if (changes.length)
-      await mustRun(ctx, changes.map((c) => (c.data as { script: string }).script).join(' && '), changes[0].action);
+    if (changes.length) await mustRun(ctx, changes.map((c) => dataOf(c).script).join(' && '), changes[0].action);
   },
 };

@@ -1,7 +1,7 @@
 import { TaskError } from '../../util/errors.js';
 import { fileContent } from '../facts.js';
 import { TaskType } from '../task.js';
-import { applyWrite, checkWrite, planWrite, WriteArgs, writeSchemaProps, WriteState } from './_write.js';
+import { applyWrite, checkWrite, planWrite, WriteArgs, WriteData, writeSchemaProps, WriteState } from './_write.js';
 
 interface LineArgs extends WriteArgs {
   path: string;
@@ -54,7 +54,7 @@ export function editLines(text: string, a: LineArgs): string {
   return lines.join('\n') + '\n';
 }
 
-export const lineinfile: TaskType<LineArgs, (WriteState & { content: string }) | { kind: 'nofile' }> = {
+export const lineinfile: TaskType<LineArgs, (WriteState & { content: string }) | { kind: 'nofile' }, WriteData> = {
   name: 'lineinfile',
   schema: {
     type: 'object',

@@ -2,6 +2,7 @@ import { TaskError, UnknownState } from '../../util/errors.js';
 import { Change } from '../pending.js';
 import { q } from '../../connection/quote.js';
 import { mustRun, TaskType } from '../task.js';
+import { dataOf } from './_change.js';
 
 interface ServiceArgs {
   name: string;
@@ -24,7 +25,8 @@ export function parseService(out: string): ServiceState {
   };
 }
 
-function makeService(name: string): TaskType<ServiceArgs, ServiceState> {
+/** service and systemd; a change's data is the systemctl command that makes it. */
+function makeService(name: string): TaskType<ServiceArgs, ServiceState, string> {
   return {
     name,
     schema: {
@@ -62,7 +64,7 @@ function makeService(name: string): TaskType<ServiceArgs, ServiceState> {
       return st;
     },
     plan(a, s) {
-      const out: Change[] = [];
+      const out: Change<string>[] = [];
       const svc = (x: { active?: boolean; enabled?: boolean; fromStopped?: boolean }) => [
         { kind: 'service' as const, name: a.name, ...x },
       ];
@@ -112,12 +114,7 @@ function makeService(name: string): TaskType<ServiceArgs, ServiceState> {
     async apply(ctx, changes, a) {
       if (!changes.length) return;
       try {
-        await mustRun(
-          ctx,
-          changes.map((c) => c.data as string).join(' && '),
-          changes.map((c) => c.action).join(', '),
-          10 * 60_000,
-        );
+        await mustRun(ctx, changes.map(dataOf).join(' && '), changes.map((c) => c.action).join(', '), 10 * 60_000);
       } catch (e) {
         const j = await ctx.host.run(`journalctl -u ${q(a.name)} -n 15 --no-pager 2>/dev/null | tail -n 15`, {
           become: ctx.become,

@@ -5,7 +5,7 @@ import { TaskError } from '../../util/errors.js';
 import { SCHEMA_KEYS_SCRIPT, unknownKeys } from './rabbitconf.js';
 import { q } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
-import { WriteState } from '../builtin/_write.js';
+import { WriteData, WriteState } from '../builtin/_write.js';
 import { template } from '../builtin/template.js';
 
 interface ConfArgs {
@@ -17,7 +17,7 @@ interface ConfArgs {
 }
 type ConfState = WriteState & { content: string };
 
-export const rabbitmq_conf: TaskType<ConfArgs, ConfState> = {
+export const rabbitmq_conf: TaskType<ConfArgs, ConfState, WriteData> = {
   name: 'rabbitmq_conf',
   templateArgs: ['src'],
   schema: {

@@ -3,6 +3,7 @@
 import { q } from '../../connection/quote.js';
 import { sha256 } from '../facts.js';
 import { mustRun, TaskType } from '../task.js';
+import { dataOf } from '../builtin/_change.js';
 
 interface CookieArgs {
   cookie: string;
@@ -17,9 +18,12 @@ interface CookieState {
   active: boolean;
 }
 
+/** Write the cookie (stopping a running node around it), or only set its mode and owner. */
+type CookieData = { kind: 'write'; restart: boolean; owner: string } | { kind: 'attrs'; owner: string };
+
 const DEFAULT_PATH = '/var/lib/rabbitmq/.erlang.cookie';
 
-export const rabbitmq_cookie: TaskType<CookieArgs, CookieState> = {
+export const rabbitmq_cookie: TaskType<CookieArgs, CookieState, CookieData> = {
   name: 'rabbitmq_cookie',
   schema: {
     type: 'object',
@@ -67,18 +71,18 @@ systemctl is-active rabbitmq-server 2>/dev/null || true`,
         {
           action: `${s.exists ? 'replace' : 'write'} the Erlang cookie${restart ? ' (stop rabbitmq-server, write, start)' : ''}`,
           effects: [effect],
-          data: { restart, owner },
+          data: { kind: 'write', restart, owner },
         },
       ];
     }
     if (s.mode !== '0400' || (s.userExists && s.owner !== 'rabbitmq'))
-      return [{ action: `cookie: mode 0400, owner ${owner}`, effects: [effect], data: { attrsOnly: true, owner } }];
+      return [{ action: `cookie: mode 0400, owner ${owner}`, effects: [effect], data: { kind: 'attrs', owner } }];
     return [];
   },
   async apply(ctx, changes, a) {
     const path = a.path ?? DEFAULT_PATH;
-    const d = changes[0].data as { restart?: boolean; attrsOnly?: boolean; owner: string };
-    if (d.attrsOnly) {
+    const d = dataOf(changes[0]);
+    if (d.kind === 'attrs') {
       await mustRun(ctx, `chmod 0400 ${q(path)} && chown ${q(d.owner)}: ${q(path)}`, 'setting the cookie mode');
       return;
     }

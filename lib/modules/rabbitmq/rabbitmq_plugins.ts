@@ -3,6 +3,7 @@
 import { fileContent } from '../facts.js';
 import { q } from '../../connection/quote.js';
 import { mustRun, TaskType } from '../task.js';
+import { dataOf } from '../builtin/_change.js';
 
 interface PluginArgs {
   names: string[];
@@ -12,13 +13,19 @@ interface PluginState {
   current: string[] | null;
   active: boolean;
 }
+/** The file's new content, the plugins it lists, and whether to enable them on the running node. */
+interface PluginData {
+  content: string;
+  want: string[];
+  online: boolean;
+}
 
 const PATH = '/etc/rabbitmq/enabled_plugins';
 export const pluginsFile = (names: string[]) => `[${[...names].sort().join(',')}].\n`;
 export const parsePlugins = (text: string | null) =>
   text === null ? null : (text.match(/[a-z][a-z0-9_]*/g) ?? []).sort();
 
-export const rabbitmq_plugins: TaskType<PluginArgs, PluginState> = {
+export const rabbitmq_plugins: TaskType<PluginArgs, PluginState, PluginData> = {
   name: 'rabbitmq_plugins',
   schema: {
     type: 'object',
@@ -47,7 +54,7 @@ export const rabbitmq_plugins: TaskType<PluginArgs, PluginState> = {
     ];
   },
   async apply(ctx, changes, a) {
-    const d = changes[0].data as { content: string; want: string[]; online: boolean };
+    const d = dataOf(changes[0]);
     const path = a.path ?? PATH;
     await mustRun(ctx, `mkdir -p "$(dirname ${q(path)})"`, 'making /etc/rabbitmq');
     await ctx.host.put(path, d.content, { mode: '0644', become: ctx.become });

@@ -1,6 +1,7 @@
 // A policy on a vhost: pattern, definition, apply-to and priority.
 import { q } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
+import { dataOf } from '../builtin/_change.js';
 import { brandNewCluster, ctl, json, mustOk, needNode } from './_rabbitmq.js';
 
 interface PolicyArgs {
@@ -26,7 +27,7 @@ const canon = (v: unknown): string =>
     x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x,
   );
 
-export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null> = {
+export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null, string> = {
   name: 'rabbitmq_policy',
   schema: {
     type: 'object',
@@ -89,7 +90,7 @@ export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null> = {
     ];
   },
   async apply(ctx, changes) {
-    const r = await ctl(ctx, { c: changes[0].data as string }, changes[0].action);
+    const r = await ctl(ctx, { c: dataOf(changes[0]) }, changes[0].action);
     mustOk(r.c, changes[0].action);
   },
 };

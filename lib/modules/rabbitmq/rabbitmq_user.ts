@@ -3,6 +3,7 @@
 import { Change } from '../pending.js';
 import { q } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
+import { dataOf } from '../builtin/_change.js';
 import { brandNewCluster, ctl, json, mustOk, needNode, withStdin } from './_rabbitmq.js';
 
 interface Perm {
@@ -25,7 +26,7 @@ interface UserState {
   perms: Perm[];
 }
 
-export const rabbitmq_user: TaskType<UserArgs, UserState> = {
+export const rabbitmq_user: TaskType<UserArgs, UserState, string> = {
   name: 'rabbitmq_user',
   schema: {
     type: 'object',
@@ -81,7 +82,7 @@ export const rabbitmq_user: TaskType<UserArgs, UserState> = {
   plan(a, s) {
     if (a.state === 'absent')
       return s.exists ? [{ action: `delete user ${a.name}`, data: `rabbitmqctl delete_user ${q(a.name)}` }] : [];
-    const out: Change[] = [];
+    const out: Change<string>[] = [];
     const effects = [{ kind: 'other' as const, what: `user ${a.name}` }];
     if (!s.exists)
       out.push({
@@ -124,7 +125,7 @@ export const rabbitmq_user: TaskType<UserArgs, UserState> = {
   async apply(ctx, changes) {
     const cmds: Record<string, string> = {};
     changes.forEach((c, i) => {
-      cmds[`c${i}`] = c.data as string;
+      cmds[`c${i}`] = dataOf(c);
     });
     const r = await ctl(ctx, cmds, 'changing a user');
     changes.forEach((c, i) => mustOk(r[`c${i}`], c.action));

@@ -2,6 +2,7 @@
 import { TaskError } from '../../util/errors.js';
 import { q } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
+import { dataOf } from '../builtin/_change.js';
 import { brandNewCluster, ctl, json, mustOk, needNode } from './_rabbitmq.js';
 
 interface VhostArgs {
@@ -11,7 +12,7 @@ interface VhostArgs {
 }
 type VhostState = { exists: false } | { exists: true; dqt: string };
 
-export const rabbitmq_vhost: TaskType<VhostArgs, VhostState> = {
+export const rabbitmq_vhost: TaskType<VhostArgs, VhostState, string> = {
   name: 'rabbitmq_vhost',
   schema: {
     type: 'object',
@@ -59,7 +60,7 @@ export const rabbitmq_vhost: TaskType<VhostArgs, VhostState> = {
     return [];
   },
   async apply(ctx, changes) {
-    const r = await ctl(ctx, { c: changes[0].data as string }, changes[0].action);
+    const r = await ctl(ctx, { c: dataOf(changes[0]) }, changes[0].action);
     mustOk(r.c, changes[0].action);
   },
 };
