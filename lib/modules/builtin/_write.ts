@@ -2,7 +2,7 @@
 import { TaskError } from '../../util/errors.js';
 import { Change } from '../pending.js';
 import { dataOf } from './_change.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { attrChanges, FileState, fileContent, fileState, parentExists, sha256 } from '../facts.js';
 import { normMode, TaskCtx } from '../task.js';
 
@@ -63,10 +63,9 @@ export async function applyWrite(ctx: TaskCtx, args: WriteArgs, changes: Change<
   if (!changes.length) return;
   const { content } = dataOf(changes[0]);
   if (args.backup) {
-    await ctx.host.run(
-      `[ -f ${q(args.dest)} ] && cp -p ${q(args.dest)} ${q(args.dest)}.$(date +%Y%m%d%H%M%S)~ || true`,
-      { become: ctx.become },
-    );
+    const dest = args.dest;
+    const backup = sh`[ -f ${dest} ] && cp -p ${dest} ${dest}.$(date +%Y%m%d%H%M%S)~ || true`;
+    await ctx.host.run(backup, { become: ctx.become });
   }
   await ctx.host.put(args.dest, content, {
     mode: normMode(args.mode),

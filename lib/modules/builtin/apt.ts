@@ -1,6 +1,6 @@
 import { TaskError, UnknownState } from '../../util/errors.js';
 import { Change } from '../pending.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { mustRun, TaskType } from '../task.js';
 import { dataOf } from './_change.js';
 
@@ -22,19 +22,23 @@ type AptOp = { op: 'update' } | { op: 'install'; pkgs: string[] } | { op: 'remov
 
 const names = (a: AptArgs) => [a.name ?? a.pkg ?? []].flat().map(String).filter(Boolean);
 const APT =
-  'DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
+  'DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 ' +
+  '-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
+
+const INSTALLED = `printf 'pkg %s %s\\n' "$p" "$(dpkg-query -W -f='\${db:Status-Abbrev}\${Version}' "$p" 2>/dev/null)"`;
+const CANDIDATE = `printf 'cand %s %s\\n' "$p" "$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: //p')"`;
+const LISTS = '/var/lib/apt/lists/*_Packages*';
+const NEWEST_LIST_AGE = `$(( $(date +%s) - $(stat -c %Y $(ls -t ${LISTS} | head -1)) ))`;
+const CACHE_AGE =
+  's=/var/lib/apt/periodic/update-success-stamp; [ -e $s ] || s=/var/lib/apt/lists/partial; ' +
+  `if [ -e /var/lib/apt/lists ] && ls ${LISTS} >/dev/null 2>&1; then echo "age ${NEWEST_LIST_AGE}"; ` +
+  "else echo 'age none'; fi";
 
 /** One round trip: installed versions, candidate versions (for latest) and the cache's age. */
 function factScript(pkgs: string[], latest: boolean): string {
-  return [
-    `for p in ${pkgs.map(q).join(' ')}; do printf 'pkg %s %s\\n' "$p" "$(dpkg-query -W -f='\${db:Status-Abbrev}\${Version}' "$p" 2>/dev/null)"; done`,
-    latest
-      ? `for p in ${pkgs.map(q).join(' ')}; do printf 'cand %s %s\\n' "$p" "$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: //p')"; done`
-      : '',
-    `s=/var/lib/apt/periodic/update-success-stamp; [ -e $s ] || s=/var/lib/apt/lists/partial; if [ -e /var/lib/apt/lists ] && ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then echo "age $(( $(date +%s) - $(stat -c %Y $(ls -t /var/lib/apt/lists/*_Packages* | head -1)) ))"; else echo 'age none'; fi`,
-  ]
-    .filter(Boolean)
-    .join('\n');
+  const installed = sh`for p in ${pkgs}; do ` + INSTALLED + '; done';
+  const candidates = latest ? sh`for p in ${pkgs}; do ` + CANDIDATE + '; done' : '';
+  return [installed, candidates, CACHE_AGE].filter(Boolean).join('\n');
 }
 
 export function parseAptFacts(out: string): AptState {
@@ -111,15 +115,13 @@ export const apt: TaskType<AptArgs, AptState, AptOp> = {
     return changes;
   },
   async apply(ctx, changes, a) {
+    const recommends = a.install_recommends === false ? ' --no-install-recommends' : '';
     const script: string[] = ['set -e'];
     for (const c of changes) {
       const d = dataOf(c);
       if (d.op === 'update') script.push(`${APT} update`);
-      if (d.op === 'install')
-        script.push(
-          `${APT}${a.install_recommends === false ? ' --no-install-recommends' : ''} install ${d.pkgs.map(q).join(' ')}`,
-        );
-      if (d.op === 'remove') script.push(`${APT} remove ${d.pkgs.map(q).join(' ')}`);
+      if (d.op === 'install') script.push(APT + recommends + sh` install ${d.pkgs}`);
+      if (d.op === 'remove') script.push(APT + sh` remove ${d.pkgs}`);
     }
     if (script.length > 1) {
       try {

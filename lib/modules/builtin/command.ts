@@ -1,6 +1,6 @@
 import { TaskError } from '../../util/errors.js';
 import { fileState } from '../facts.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { TaskCtx, TaskType } from '../task.js';
 
 export interface CommandArgs {
@@ -65,9 +65,10 @@ function makeCommand(shell: boolean): TaskType<CommandArgs, CmdState> {
     async apply(ctx, changes, a) {
       if (!changes.length) return;
       const words = a.argv ?? (shell ? [] : splitArgs(a.cmd!));
-      let script = shell ? a.cmd! : words.map(q).join(' ');
-      if (a.chdir) script = `cd ${q(a.chdir)} && ${script}`;
-      if (a.stdin !== undefined) script = `printf '%s\\n' ${q(a.stdin)} | { ${script}\n}`;
+      // shell: the command is a script of its own; command: words, each quoted.
+      let script = shell ? a.cmd! : sh`${words}`;
+      if (a.chdir) script = sh`cd ${a.chdir} && ` + script;
+      if (a.stdin !== undefined) script = sh`printf '%s\\n' ${a.stdin} | { ` + script + '\n}';
       const r = await ctx.host.run(script, { become: ctx.become, timeoutMs: a.timeout ? a.timeout * 1000 : undefined });
       const res = {
         rc: r.code,

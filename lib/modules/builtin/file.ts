@@ -1,7 +1,7 @@
 import { TaskError } from '../../util/errors.js';
 import { attrChanges, attrScript, FileState, fileState } from '../facts.js';
 import { Change } from '../pending.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { mustRun, normMode, TaskType } from '../task.js';
 import { dataOf } from './_change.js';
 
@@ -60,7 +60,7 @@ export const file: TaskType<FileArgs, FileState, FileData> = {
               {
                 action: `remove ${a.path}`,
                 effects: [{ kind: 'file', path: a.path, state: 'absent' }],
-                data: { script: `rm -rf -- ${q(a.path)}` },
+                data: { script: sh`rm -rf -- ${a.path}` },
               },
             ];
       case 'directory':
@@ -69,7 +69,7 @@ export const file: TaskType<FileArgs, FileState, FileData> = {
             {
               action: `create directory ${a.path}`,
               effects: [{ kind: 'file', path: a.path, state: 'directory', ...want }],
-              data: { script: [`mkdir -p -- ${q(a.path)}`, attrScript(a.path, want)].filter(Boolean).join(' && ') },
+              data: { script: [sh`mkdir -p -- ${a.path}`, attrScript(a.path, want)].filter(Boolean).join(' && ') },
             },
           ];
         if (s.kind !== 'directory')
@@ -90,7 +90,7 @@ export const file: TaskType<FileArgs, FileState, FileData> = {
                   ...want,
                 },
               ],
-              data: { script: [`touch -- ${q(a.path)}`, attrScript(a.path, want)].filter(Boolean).join(' && ') },
+              data: { script: [sh`touch -- ${a.path}`, attrScript(a.path, want)].filter(Boolean).join(' && ') },
             },
           ];
         return attrs(s, s.kind === 'directory' ? 'directory' : 'file');
@@ -104,7 +104,7 @@ export const file: TaskType<FileArgs, FileState, FileData> = {
           {
             action: `link ${a.path} → ${a.src}`,
             effects: [{ kind: 'file', path: a.path, state: 'link', src: a.src! }],
-            data: { script: `ln -sfn -- ${q(a.src!)} ${q(a.path)}` },
+            data: { script: sh`ln -sfn -- ${a.src} ${a.path}` },
           },
         ];
       default:

@@ -1,7 +1,7 @@
 // Shared by the rabbitmq_* tasks: rabbitmqctl calls with JSON output, and the check-mode rule
 // that a node the package would install cannot be read yet.
 import { TaskError, UnknownState } from '../../util/errors.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { TaskCtx } from '../task.js';
 
 export const PKG = 'rabbitmq-server';
@@ -38,6 +38,11 @@ function peersIfStopped(ctx: TaskCtx, what: string): string[] | undefined {
   return peers;
 }
 
+/** The rest of rmqctl_any: the first peer that answers wins; else the last answer, and failure. */
+const ASK_PEER =
+  `out=$(rabbitmqctl -n "$n" "$@" 2>&1) && { printf '%s' "$out"; return 0; }; done; ` +
+  `printf '%s' "$out"; return 1; }`;
+
 /** Runs several rabbitmqctl commands in one round trip; each output is returned by its key. */
 export async function ctl(
   ctx: TaskCtx,
@@ -47,17 +52,11 @@ export async function ctl(
 ): Promise<Record<string, { code: number; out: string }>> {
   const keys = Object.keys(cmds);
   // Through peers: the first running one answers.
-  const viaPeers = peers
-    ? `rmqctl_any() { for n in ${peers.map(q).join(' ')}; do out=$(rabbitmqctl -n "$n" "$@" 2>&1) && { printf '%s' "$out"; return 0; }; done; printf '%s' "$out"; return 1; }\n`
-    : '';
-  const script =
-    viaPeers +
-    keys
-      .map(
-        (k) =>
-          `out=$(${peers ? cmds[k].replace(/\brabbitmqctl\b/g, 'rmqctl_any') : cmds[k]} 2>&1); printf '%s\\0%s\\0%s\\0' ${q(k)} "$?" "$out"`,
-      )
-      .join('\n');
+  const viaPeers = peers ? sh`rmqctl_any() { for n in ${peers}; do ` + ASK_PEER + '\n' : '';
+  // cmds[k] is a script of its own (its values already quoted), so it is not quoted again.
+  const run = (k: string) => (peers ? cmds[k].replace(/\brabbitmqctl\b/g, 'rmqctl_any') : cmds[k]);
+  const answer = (k: string) => 'out=$(' + run(k) + sh` 2>&1); printf '%s\\0%s\\0%s\\0' ${k} "$?" "$out"`;
+  const script = viaPeers + keys.map(answer).join('\n');
   const r = await ctx.host.run(script, { become: ctx.become, timeoutMs: 120_000 });
   const parts = r.stdout.split('\0');
   const res: Record<string, { code: number; out: string }> = {};
@@ -86,7 +85,7 @@ export function mustOk(r: { code: number; out: string }, what: string): string {
 
 /** `printf %s SECRET | rabbitmqctl ...`: the secret goes through stdin, never on a command line we print. */
 export function withStdin(secret: string, cmd: string): string {
-  return `printf '%s' ${q(secret)} | ${cmd}`;
+  return sh`printf '%s' ${secret} | ` + cmd;
 }
 
 const locks = new Map<string, Promise<unknown>>();

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { ChannelModel } from 'amqplib';
 import { SkipTask, TaskError } from '../../util/errors.js';
 import { AmqpNode, consumeExactly, declareQuorum, deleteQueue, open, percentile, publishConfirmed } from './amqp.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { TaskCtx, TaskType } from '../task.js';
 import { nodeName } from './rabbitmq_cluster.js';
 import { playHostsPending } from './_rabbitmq.js';
@@ -96,10 +96,8 @@ export const amqp_verify: TaskType<VerifyArgs, VerifyState> = {
       con = conns.get(conNode.name)!;
     try {
       await declareQuorum(pub, queue, s.nodes.length);
-      const r = await ctx.host.run(`rabbitmqctl list_queues -p ${q(a.vhost ?? '/')} name members --formatter json`, {
-        become: ctx.become,
-        timeoutMs: 60_000,
-      });
+      const listQueues = sh`rabbitmqctl list_queues -p ${a.vhost ?? '/'} name members --formatter json`;
+      const r = await ctx.host.run(listQueues, { become: ctx.become, timeoutMs: 60_000 });
       const info = (JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as { name: string; members: string[] }[]).find(
         (x) => x.name === queue,
       );

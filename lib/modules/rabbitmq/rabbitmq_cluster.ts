@@ -2,7 +2,7 @@
 // Reads `cluster_status --formatter json` once; joins one node at a time (parallel joins race);
 // never resets a node that holds other members.
 import { TaskError } from '../../util/errors.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
 import { ctl, json, needNode, oneAtATime } from './_rabbitmq.js';
 
@@ -92,7 +92,7 @@ export const rabbitmq_cluster: TaskType<ClusterArgs, ClusterState> = {
         ctx,
         {
           stop: 'rabbitmqctl stop_app',
-          join: `rabbitmqctl join_cluster ${q(seed)}`,
+          join: sh`rabbitmqctl join_cluster ${seed}`,
           start: 'rabbitmqctl start_app',
         },
         `joining ${seed}`,

@@ -3,7 +3,7 @@
 // The previous file is kept as DEST.rmqplay-prev so a restart that fails can roll back.
 import { TaskError } from '../../util/errors.js';
 import { SCHEMA_KEYS_SCRIPT, unknownKeys } from './rabbitconf.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
 import { WriteData, WriteState } from '../builtin/_write.js';
 import { template } from '../builtin/template.js';
@@ -49,10 +49,9 @@ export const rabbitmq_conf: TaskType<ConfArgs, ConfState, WriteData> = {
   plan: (a, s) => template.plan({ ...a, dest: a.dest ?? '/etc/rabbitmq/rabbitmq.conf' }, s),
   async apply(ctx, changes, a) {
     const dest = a.dest ?? '/etc/rabbitmq/rabbitmq.conf';
-    await ctx.host.run(
-      `mkdir -p "$(dirname ${q(dest)})"; [ -f ${q(dest)} ] && cp -p ${q(dest)} ${q(dest + '.rmqplay-prev')} || true`,
-      { become: ctx.become },
-    );
+    const prev = dest + '.rmqplay-prev';
+    const keepPrevious = sh`mkdir -p "$(dirname ${dest})"; [ -f ${dest} ] && cp -p ${dest} ${prev} || true`;
+    await ctx.host.run(keepPrevious, { become: ctx.become });
     await template.apply(ctx, changes, { ...a, dest });
   },
 };

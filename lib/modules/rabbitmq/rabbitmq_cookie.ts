@@ -1,6 +1,6 @@
 // The Erlang cookie: identical on every node, compared by hash, never printed.
 // On a running node a different cookie is written as stop → write → start, so the CLI is never locked out.
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { sha256 } from '../facts.js';
 import { mustRun, TaskType } from '../task.js';
 import { dataOf } from '../builtin/_change.js';
@@ -35,13 +35,11 @@ export const rabbitmq_cookie: TaskType<CookieArgs, CookieState, CookieData> = {
     additionalProperties: false,
   },
   async check(ctx, a) {
-    const p = q(a.path ?? DEFAULT_PATH);
-    const r = await ctx.host.run(
-      `if [ -f ${p} ]; then echo yes; sha256sum < ${p} | cut -d' ' -f1; stat -c '%a %U' ${p}; else echo no; echo; echo; fi
-id -u rabbitmq >/dev/null 2>&1 && echo user || echo nouser
-systemctl is-active rabbitmq-server 2>/dev/null || true`,
-      { become: ctx.become },
-    );
+    const p = a.path ?? DEFAULT_PATH;
+    const cookie = sh`if [ -f ${p} ]; then echo yes; sha256sum < ${p} | cut -d' ' -f1; stat -c '%a %U' ${p}; else echo no; echo; echo; fi`;
+    const userAndNode = `id -u rabbitmq >/dev/null 2>&1 && echo user || echo nouser
+systemctl is-active rabbitmq-server 2>/dev/null || true`;
+    const r = await ctx.host.run(cookie + '\n' + userAndNode, { become: ctx.become });
     const [exists, sha, modeOwner, user, active] = r.stdout.split('\n');
     const [mode, owner] = (modeOwner ?? '').split(' ');
     const st: CookieState = {
@@ -83,7 +81,7 @@ systemctl is-active rabbitmq-server 2>/dev/null || true`,
     const path = a.path ?? DEFAULT_PATH;
     const d = dataOf(changes[0]);
     if (d.kind === 'attrs') {
-      await mustRun(ctx, `chmod 0400 ${q(path)} && chown ${q(d.owner)}: ${q(path)}`, 'setting the cookie mode');
+      await mustRun(ctx, sh`chmod 0400 ${path} && chown ${d.owner}: ${path}`, 'setting the cookie mode');
       return;
     }
     if (d.restart)
@@ -93,7 +91,7 @@ systemctl is-active rabbitmq-server 2>/dev/null || true`,
         'stopping rabbitmq-server before changing the cookie',
         180_000,
       );
-    await mustRun(ctx, `mkdir -p "$(dirname ${q(path)})"`, 'making the cookie folder');
+    await mustRun(ctx, sh`mkdir -p "$(dirname ${path})"`, 'making the cookie folder');
     await ctx.host.put(path, a.cookie, { mode: '0400', owner: d.owner, group: d.owner, become: ctx.become });
     if (d.restart)
       await mustRun(ctx, 'systemctl start rabbitmq-server', 'starting rabbitmq-server with the new cookie', 300_000);

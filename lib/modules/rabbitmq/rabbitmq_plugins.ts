@@ -1,7 +1,7 @@
 // The only owner of /etc/rabbitmq/enabled_plugins: reads the file (fast) instead of
 // `rabbitmq-plugins list` (about 1.5 s); on a running node applies the list online.
 import { fileContent } from '../facts.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { mustRun, TaskType } from '../task.js';
 import { dataOf } from '../builtin/_change.js';
 
@@ -56,14 +56,11 @@ export const rabbitmq_plugins: TaskType<PluginArgs, PluginState, PluginData> = {
   async apply(ctx, changes, a) {
     const d = dataOf(changes[0]);
     const path = a.path ?? PATH;
-    await mustRun(ctx, `mkdir -p "$(dirname ${q(path)})"`, 'making /etc/rabbitmq');
+    await mustRun(ctx, sh`mkdir -p "$(dirname ${path})"`, 'making /etc/rabbitmq');
     await ctx.host.put(path, d.content, { mode: '0644', become: ctx.become });
-    if (d.online)
-      await mustRun(
-        ctx,
-        `rabbitmq-plugins set ${d.want.map(q).join(' ')} >/dev/null && printf '%s' ${q(d.content)} > ${q(path)}`,
-        'enabling the plugins on the running node',
-        180_000,
-      );
+    if (d.online) {
+      const enable = sh`rabbitmq-plugins set ${d.want} >/dev/null && printf '%s' ${d.content} > ${path}`;
+      await mustRun(ctx, enable, 'enabling the plugins on the running node', 180_000);
+    }
   },
 };

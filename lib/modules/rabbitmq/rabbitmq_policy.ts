@@ -1,5 +1,5 @@
 // A policy on a vhost: pattern, definition, apply-to and priority.
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
 import { dataOf } from '../builtin/_change.js';
 import { brandNewCluster, ctl, json, mustOk, needNode } from './_rabbitmq.js';
@@ -50,7 +50,7 @@ export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null, string> = {
     const peers = needNode(ctx, `policy ${a.name}`);
     const r = await ctl(
       ctx,
-      { list: `rabbitmqctl list_policies -p ${q(a.vhost ?? '/')} --formatter json` },
+      { list: sh`rabbitmqctl list_policies -p ${a.vhost ?? '/'} --formatter json` },
       'listing policies',
       peers,
     );
@@ -67,7 +67,7 @@ export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null, string> = {
         ? [
             {
               action: `clear policy ${a.name} on ${vhost}`,
-              data: `rabbitmqctl clear_policy -p ${q(vhost)} ${q(a.name)}`,
+              data: sh`rabbitmqctl clear_policy -p ${vhost} ${a.name}`,
             },
           ]
         : [];
@@ -81,11 +81,13 @@ export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null, string> = {
       canon(s.definition) === canon(a.definition)
     )
       return [];
+    const definition = JSON.stringify(a.definition);
+    const options = sh`-p ${vhost} --apply-to ${applyTo} --priority ${priority}`;
     return [
       {
         action: `${s ? 'update' : 'set'} policy ${a.name} on ${vhost}: ${a.pattern} → ${canon(a.definition)}`,
         effects: [{ kind: 'other', what: `policy ${a.name}` }],
-        data: `rabbitmqctl set_policy -p ${q(vhost)} --apply-to ${q(applyTo)} --priority ${priority} ${q(a.name)} ${q(a.pattern!)} ${q(JSON.stringify(a.definition))}`,
+        data: `rabbitmqctl set_policy ${options} ` + sh`${a.name} ${a.pattern} ${definition}`,
       },
     ];
   },

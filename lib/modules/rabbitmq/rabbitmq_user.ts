@@ -1,7 +1,7 @@
 // A RabbitMQ user: password (checked with authenticate_user, passed on stdin, never printed),
 // tags, and permissions per vhost (vhosts not listed lose theirs).
 import { Change } from '../pending.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
 import { dataOf } from '../builtin/_change.js';
 import { brandNewCluster, ctl, json, mustOk, needNode, withStdin } from './_rabbitmq.js';
@@ -64,8 +64,8 @@ export const rabbitmq_user: TaskType<UserArgs, UserState, string> = {
       ctx,
       {
         users: 'rabbitmqctl list_users --formatter json',
-        perms: `rabbitmqctl list_user_permissions ${q(a.name)} --formatter json`,
-        auth: withStdin(a.password ?? '', `rabbitmqctl authenticate_user ${q(a.name)}`),
+        perms: sh`rabbitmqctl list_user_permissions ${a.name} --formatter json`,
+        auth: withStdin(a.password ?? '', sh`rabbitmqctl authenticate_user ${a.name}`),
       },
       `reading user ${a.name}`,
       peers,
@@ -81,27 +81,27 @@ export const rabbitmq_user: TaskType<UserArgs, UserState, string> = {
   },
   plan(a, s) {
     if (a.state === 'absent')
-      return s.exists ? [{ action: `delete user ${a.name}`, data: `rabbitmqctl delete_user ${q(a.name)}` }] : [];
+      return s.exists ? [{ action: `delete user ${a.name}`, data: sh`rabbitmqctl delete_user ${a.name}` }] : [];
     const out: Change<string>[] = [];
     const effects = [{ kind: 'other' as const, what: `user ${a.name}` }];
     if (!s.exists)
       out.push({
         action: `create user ${a.name}`,
         effects,
-        data: withStdin(a.password!, `rabbitmqctl add_user ${q(a.name)}`),
+        data: withStdin(a.password!, sh`rabbitmqctl add_user ${a.name}`),
       });
     else if (!s.passwordOk)
       out.push({
         action: `change the password of ${a.name}`,
         effects,
-        data: withStdin(a.password!, `rabbitmqctl change_password ${q(a.name)}`),
+        data: withStdin(a.password!, sh`rabbitmqctl change_password ${a.name}`),
       });
     const tags = [...(a.tags ?? [])].sort();
     if (tags.join(',') !== (s.exists ? s.tags : []).join(','))
       out.push({
         action: `tags of ${a.name}: ${tags.join(', ') || 'none'}`,
         effects,
-        data: `rabbitmqctl set_user_tags ${q(a.name)} ${tags.map(q).join(' ')}`,
+        data: sh`rabbitmqctl set_user_tags ${a.name} ${tags}`,
       });
     for (const p of a.permissions ?? []) {
       const want = { configure: p.configure ?? '.*', write: p.write ?? '.*', read: p.read ?? '.*' };
@@ -110,7 +110,7 @@ export const rabbitmq_user: TaskType<UserArgs, UserState, string> = {
         out.push({
           action: `permissions of ${a.name} on ${p.vhost}: ${want.configure} ${want.write} ${want.read}`,
           effects,
-          data: `rabbitmqctl set_permissions -p ${q(p.vhost)} ${q(a.name)} ${q(want.configure)} ${q(want.write)} ${q(want.read)}`,
+          data: sh`rabbitmqctl set_permissions -p ${p.vhost} ${a.name} ${want.configure} ${want.write} ${want.read}`,
         });
     }
     for (const have of s.perms)
@@ -118,7 +118,7 @@ export const rabbitmq_user: TaskType<UserArgs, UserState, string> = {
         out.push({
           action: `clear permissions of ${a.name} on ${have.vhost}`,
           effects,
-          data: `rabbitmqctl clear_permissions -p ${q(have.vhost)} ${q(a.name)}`,
+          data: sh`rabbitmqctl clear_permissions -p ${have.vhost} ${a.name}`,
         });
     return out;
   },

@@ -1,6 +1,6 @@
 // A virtual host, with its default queue type (quorum makes every new queue replicated).
 import { TaskError } from '../../util/errors.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
 import { dataOf } from '../builtin/_change.js';
 import { brandNewCluster, ctl, json, mustOk, needNode } from './_rabbitmq.js';
@@ -42,16 +42,18 @@ export const rabbitmq_vhost: TaskType<VhostArgs, VhostState, string> = {
   plan(a, s) {
     if (a.state === 'absent')
       return s.exists
-        ? [{ action: `delete vhost ${a.name} (and every queue in it)`, data: `rabbitmqctl delete_vhost ${q(a.name)}` }]
+        ? [{ action: `delete vhost ${a.name} (and every queue in it)`, data: sh`rabbitmqctl delete_vhost ${a.name}` }]
         : [];
-    if (!s.exists)
+    if (!s.exists) {
+      const dqt = a.default_queue_type;
       return [
         {
-          action: `create vhost ${a.name}${a.default_queue_type ? ` (default queue type ${a.default_queue_type})` : ''}`,
+          action: `create vhost ${a.name}` + (dqt ? ` (default queue type ${dqt})` : ''),
           effects: [{ kind: 'other', what: `vhost ${a.name}` }],
-          data: `rabbitmqctl add_vhost ${q(a.name)}${a.default_queue_type ? ` --default-queue-type ${q(a.default_queue_type)}` : ''}`,
+          data: sh`rabbitmqctl add_vhost ${a.name}` + (dqt ? sh` --default-queue-type ${dqt}` : ''),
         },
       ];
+    }
     const have = s.dqt === 'undefined' ? 'classic' : s.dqt;
     if (a.default_queue_type && have !== a.default_queue_type)
       throw new TaskError(
