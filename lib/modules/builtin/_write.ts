@@ -32,10 +32,10 @@ export const writeSchemaProps = {
 
 export async function checkWrite(ctx: TaskCtx, dest: string, wantDiff: boolean): Promise<WriteState> {
   const file = await fileState(ctx, dest);
-  if (file.kind === 'directory' || file.kind === 'other')
-    throw new TaskError(
-      `${dest} is a ${file.kind === 'directory' ? 'directory' : file.type}, not a file: remove it or choose another dest`,
-    );
+  if (file.kind === 'directory' || file.kind === 'other') {
+    const what = file.kind === 'directory' ? 'directory' : file.type;
+    throw new TaskError(`${dest} is a ${what}, not a file: remove it or choose another dest`);
+  }
   const parentOk = file.kind !== 'absent' || (await parentExists(ctx, dest));
   const before = wantDiff && file.kind === 'file' ? await fileContent(ctx, dest) : null;
   return { file, before, parentOk };

@@ -2,6 +2,7 @@ import { TaskError } from '../../util/errors.js';
 import { fileState } from '../facts.js';
 import { sh } from '../../connection/quote.js';
 import { TaskCtx, TaskType } from '../task.js';
+import { lastLines } from './_output.js';
 
 export interface CommandArgs {
   cmd?: string;
@@ -77,14 +78,15 @@ function makeCommand(shell: boolean): TaskType<CommandArgs, CmdState> {
         stdout_lines: r.stdout.split('\n').filter(Boolean),
         cmd: a.cmd ?? a.argv,
       };
-      if (r.code !== 0)
-        throw Object.assign(
-          new TaskError(
-            `non-zero return code ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ') || r.stdout.trim().split('\n').slice(-3).join(' | ')}`,
-            { code: r.code, stderr: r.stderr, stdout: r.stdout },
-          ),
-          { result: res },
-        );
+      if (r.code !== 0) {
+        const said = lastLines(r.stderr, 3) || lastLines(r.stdout, 3);
+        const error = new TaskError(`non-zero return code ${r.code}: ${said}`, {
+          code: r.code,
+          stderr: r.stderr,
+          stdout: r.stdout,
+        });
+        throw Object.assign(error, { result: res });
+      }
       return res;
     },
   };

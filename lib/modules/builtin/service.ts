@@ -117,8 +117,9 @@ function makeService(name: string): TaskType<ServiceArgs, ServiceState, string> 
       } catch (e) {
         const journal = sh`journalctl -u ${a.name} -n 15 --no-pager 2>/dev/null | tail -n 15`;
         const j = await ctx.host.run(journal, { become: ctx.become });
+        const journalLines = j.stdout.trim().split('\n').join('\n    ');
         throw new TaskError(
-          `${(e as Error).message}\n  last lines of the ${a.name} journal:\n    ${j.stdout.trim().split('\n').join('\n    ')}`,
+          `${(e as Error).message}\n  last lines of the ${a.name} journal:\n    ${journalLines}`,
           (e as TaskError).detail,
         );
       }

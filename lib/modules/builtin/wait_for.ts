@@ -19,7 +19,8 @@ function pathTest(path: string, regex?: string): string {
 /** A bash script (it needs /dev/tcp): the port accepts a connection, or ss lists it listening. */
 function portTest(host: string, port: number): string {
   const listening = `sport = :${port}`;
-  return sh`(exec 3<>/dev/tcp/${host}/${port}) 2>/dev/null || (command -v ss >/dev/null && ss -Hltn ${listening} | grep -q .)`;
+  const connects = sh`(exec 3<>/dev/tcp/${host}/${port}) 2>/dev/null`;
+  return connects + sh` || (command -v ss >/dev/null && ss -Hltn ${listening} | grep -q .)`;
 }
 
 /** Waits on the host itself (a port it listens on, a file), so it works on private networks. */

@@ -3,6 +3,7 @@
 import { TaskError, UnknownState } from '../../util/errors.js';
 import { sh } from '../../connection/quote.js';
 import { TaskCtx } from '../task.js';
+import { lastLines } from '../builtin/_output.js';
 
 export const PKG = 'rabbitmq-server';
 
@@ -72,14 +73,14 @@ export function json<T>(out: string, what: string): T {
     return JSON.parse(out.slice(start)) as T;
   } catch {
     throw new TaskError(
-      `${what}: rabbitmqctl did not answer with JSON: ${out.trim().split('\n').slice(-3).join(' | ')}. Is the node running? (systemctl status rabbitmq-server)`,
+      `${what}: rabbitmqctl did not answer with JSON: ${lastLines(out, 3)}. ` +
+        'Is the node running? (systemctl status rabbitmq-server)',
     );
   }
 }
 
 export function mustOk(r: { code: number; out: string }, what: string): string {
-  if (r.code !== 0)
-    throw new TaskError(`${what} failed (exit ${r.code}): ${r.out.trim().split('\n').slice(-4).join(' | ')}`);
+  if (r.code !== 0) throw new TaskError(`${what} failed (exit ${r.code}): ${lastLines(r.out, 4)}`);
   return r.out;
 }
 

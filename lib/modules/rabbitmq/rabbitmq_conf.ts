@@ -2,7 +2,7 @@
 // RabbitMQ installed on the host before the file is written (and in check mode).
 // The previous file is kept as DEST.rmqplay-prev so a restart that fails can roll back.
 import { TaskError } from '../../util/errors.js';
-import { SCHEMA_KEYS_SCRIPT, unknownKeys } from './rabbitconf.js';
+import { ConfProblem, SCHEMA_KEYS_SCRIPT, unknownKeys } from './rabbitconf.js';
 import { sh } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
 import { WriteData, WriteState } from '../builtin/_write.js';
@@ -39,9 +39,12 @@ export const rabbitmq_conf: TaskType<ConfArgs, ConfState, WriteData> = {
     const r = await ctx.host.run(SCHEMA_KEYS_SCRIPT, { become: ctx.become });
     if (r.code === 0) {
       const problems = unknownKeys(st.content, r.stdout.split('\n').filter(Boolean));
+      const nearest = (p: ConfProblem) => (p.suggestion ? ` (nearest valid key: ${p.suggestion})` : '');
+      const listed = problems.map((p) => `    line ${p.line}: ${p.key}${nearest(p)}`).join('\n');
       if (problems.length)
         throw new TaskError(
-          `${dest} (from ${a.src}) has keys RabbitMQ on this host does not know; the node would not boot with it, so nothing was changed:\n${problems.map((p) => `    line ${p.line}: ${p.key}${p.suggestion ? ` (nearest valid key: ${p.suggestion})` : ''}`).join('\n')}`,
+          `${dest} (from ${a.src}) has keys RabbitMQ on this host does not know; ` +
+            `the node would not boot with it, so nothing was changed:\n${listed}`,
         );
     }
     return st;

@@ -36,7 +36,8 @@ export const rabbitmq_cookie: TaskType<CookieArgs, CookieState, CookieData> = {
   },
   async check(ctx, a) {
     const p = a.path ?? DEFAULT_PATH;
-    const cookie = sh`if [ -f ${p} ]; then echo yes; sha256sum < ${p} | cut -d' ' -f1; stat -c '%a %U' ${p}; else echo no; echo; echo; fi`;
+    const hashModeOwner = sh`echo yes; sha256sum < ${p} | cut -d' ' -f1; stat -c '%a %U' ${p}`;
+    const cookie = sh`if [ -f ${p} ]; then ` + hashModeOwner + '; else echo no; echo; echo; fi';
     const userAndNode = `id -u rabbitmq >/dev/null 2>&1 && echo user || echo nouser
 systemctl is-active rabbitmq-server 2>/dev/null || true`;
     const r = await ctx.host.run(cookie + '\n' + userAndNode, { become: ctx.become });
@@ -65,9 +66,10 @@ systemctl is-active rabbitmq-server 2>/dev/null || true`;
     const effect = { kind: 'file' as const, path, state: 'file' as const, sha256: want, mode: '0400', owner };
     if (!s.exists || s.sha !== want) {
       const restart = s.exists && s.active;
+      const how = restart ? ' (stop rabbitmq-server, write, start)' : '';
       return [
         {
-          action: `${s.exists ? 'replace' : 'write'} the Erlang cookie${restart ? ' (stop rabbitmq-server, write, start)' : ''}`,
+          action: `${s.exists ? 'replace' : 'write'} the Erlang cookie${how}`,
           effects: [effect],
           data: { kind: 'write', restart, owner },
         },

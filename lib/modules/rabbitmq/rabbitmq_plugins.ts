@@ -45,9 +45,10 @@ export const rabbitmq_plugins: TaskType<PluginArgs, PluginState, PluginData> = {
     const want = [...new Set(a.names)].sort();
     if (s.current && s.current.join(',') === want.join(',')) return [];
     const content = pluginsFile(want);
+    const were = s.current ? ` (were: ${s.current.join(', ') || 'none'})` : '';
     return [
       {
-        action: `enabled plugins: ${want.join(', ') || 'none'}${s.current ? ` (were: ${s.current.join(', ') || 'none'})` : ''}`,
+        action: `enabled plugins: ${want.join(', ') || 'none'}${were}`,
         effects: [{ kind: 'file', path: a.path ?? PATH, state: 'file', sha256: '', content }],
         data: { content, want, online: s.active },
       },

@@ -57,7 +57,8 @@ export const rabbitmq_vhost: TaskType<VhostArgs, VhostState, string> = {
     const have = s.dqt === 'undefined' ? 'classic' : s.dqt;
     if (a.default_queue_type && have !== a.default_queue_type)
       throw new TaskError(
-        `vhost ${a.name} exists with default queue type ${have}; RabbitMQ 3.10 cannot change it in place. Declare queues with x-queue-type, or delete and recreate the vhost (its queues go with it).`,
+        `vhost ${a.name} exists with default queue type ${have}; RabbitMQ 3.10 cannot change it in place. ` +
+          'Declare queues with x-queue-type, or delete and recreate the vhost (its queues go with it).',
       );
     return [];
   },
