@@ -1,8 +1,7 @@
 // A policy on a vhost: pattern, definition, apply-to and priority.
 import { sh } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
-import { dataOf } from '../builtin/_change.js';
-import { brandNewCluster, ctl, json, mustOk, needNode } from './_rabbitmq.js';
+import { applyCtl, listing, readCluster } from './_rabbitmq.js';
 
 interface PolicyArgs {
   name: string;
@@ -46,17 +45,10 @@ export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null, string> = {
   validate: (a) =>
     a.state !== 'absent' && (!a.pattern || !a.definition) ? 'rabbitmq_policy needs pattern and definition' : undefined,
   async check(ctx, a) {
-    if (brandNewCluster(ctx)) return null;
-    const peers = needNode(ctx, `policy ${a.name}`);
-    const r = await ctl(
-      ctx,
-      { list: sh`rabbitmqctl list_policies -p ${a.vhost ?? '/'} --formatter json` },
-      'listing policies',
-      peers,
-    );
-    const p = json<Policy[]>(mustOk(r.list, 'rabbitmqctl list_policies'), 'list_policies').find(
-      (x) => x.name === a.name,
-    );
+    const list = sh`rabbitmqctl list_policies -p ${a.vhost ?? '/'} --formatter json`;
+    const r = await readCluster(ctx, `policy ${a.name}`, { list }, 'listing policies');
+    if (!r) return null;
+    const p = listing<Policy[]>(r.list, 'rabbitmqctl list_policies').find((x) => x.name === a.name);
     if (p && typeof p.definition === 'string') p.definition = JSON.parse(p.definition);
     return p ?? null;
   },
@@ -91,8 +83,5 @@ export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null, string> = {
       },
     ];
   },
-  async apply(ctx, changes) {
-    const r = await ctl(ctx, { c: dataOf(changes[0]) }, changes[0].action);
-    mustOk(r.c, changes[0].action);
-  },
+  apply: (ctx, changes) => applyCtl(ctx, changes, changes[0].action),
 };

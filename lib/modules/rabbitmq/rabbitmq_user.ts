@@ -3,8 +3,7 @@
 import { Change } from '../pending.js';
 import { sh } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
-import { dataOf } from '../builtin/_change.js';
-import { brandNewCluster, ctl, json, mustOk, needNode, withStdin } from './_rabbitmq.js';
+import { applyCtl, json, listing, readCluster, withStdin } from './_rabbitmq.js';
 
 interface Perm {
   vhost: string;
@@ -58,19 +57,14 @@ export const rabbitmq_user: TaskType<UserArgs, UserState, string> = {
       ? `rabbitmq_user ${a.name}: a password is needed (keep it in group_vars/rabbitmq/vault.yml)`
       : undefined,
   async check(ctx, a) {
-    if (brandNewCluster(ctx)) return { exists: false, tags: [], passwordOk: false, perms: [] };
-    const peers = needNode(ctx, `user ${a.name}`);
-    const r = await ctl(
-      ctx,
-      {
-        users: 'rabbitmqctl list_users --formatter json',
-        perms: sh`rabbitmqctl list_user_permissions ${a.name} --formatter json`,
-        auth: withStdin(a.password ?? '', sh`rabbitmqctl authenticate_user ${a.name}`),
-      },
-      `reading user ${a.name}`,
-      peers,
-    );
-    const users = json<{ user: string; tags: string[] }[]>(mustOk(r.users, 'rabbitmqctl list_users'), 'list_users');
+    const cmds = {
+      users: 'rabbitmqctl list_users --formatter json',
+      perms: sh`rabbitmqctl list_user_permissions ${a.name} --formatter json`,
+      auth: withStdin(a.password ?? '', sh`rabbitmqctl authenticate_user ${a.name}`),
+    };
+    const r = await readCluster(ctx, `user ${a.name}`, cmds, `reading user ${a.name}`);
+    if (!r) return { exists: false, tags: [], passwordOk: false, perms: [] };
+    const users = listing<{ user: string; tags: string[] }[]>(r.users, 'rabbitmqctl list_users');
     const u = users.find((x) => x.user === a.name);
     return {
       exists: !!u,
@@ -122,12 +116,5 @@ export const rabbitmq_user: TaskType<UserArgs, UserState, string> = {
         });
     return out;
   },
-  async apply(ctx, changes) {
-    const cmds: Record<string, string> = {};
-    changes.forEach((c, i) => {
-      cmds[`c${i}`] = dataOf(c);
-    });
-    const r = await ctl(ctx, cmds, 'changing a user');
-    changes.forEach((c, i) => mustOk(r[`c${i}`], c.action));
-  },
+  apply: (ctx, changes) => applyCtl(ctx, changes, 'changing a user'),
 };

@@ -2,8 +2,7 @@
 import { TaskError } from '../../util/errors.js';
 import { sh } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
-import { dataOf } from '../builtin/_change.js';
-import { brandNewCluster, ctl, json, mustOk, needNode } from './_rabbitmq.js';
+import { applyCtl, listing, readCluster } from './_rabbitmq.js';
 
 interface VhostArgs {
   name: string;
@@ -25,18 +24,11 @@ export const rabbitmq_vhost: TaskType<VhostArgs, VhostState, string> = {
     additionalProperties: false,
   },
   async check(ctx, a) {
-    if (brandNewCluster(ctx)) return { exists: false };
-    const peers = needNode(ctx, `vhost ${a.name}`);
-    const r = await ctl(
-      ctx,
-      { list: 'rabbitmqctl list_vhosts name default_queue_type --formatter json' },
-      'listing vhosts',
-      peers,
-    );
-    const v = json<{ name: string; default_queue_type: string }[]>(
-      mustOk(r.list, 'rabbitmqctl list_vhosts'),
-      'list_vhosts',
-    ).find((x) => x.name === a.name);
+    const list = 'rabbitmqctl list_vhosts name default_queue_type --formatter json';
+    const r = await readCluster(ctx, `vhost ${a.name}`, { list }, 'listing vhosts');
+    if (!r) return { exists: false };
+    const vhosts = listing<{ name: string; default_queue_type: string }[]>(r.list, 'rabbitmqctl list_vhosts');
+    const v = vhosts.find((x) => x.name === a.name);
     return v ? { exists: true, dqt: v.default_queue_type } : { exists: false };
   },
   plan(a, s) {
@@ -62,8 +54,5 @@ export const rabbitmq_vhost: TaskType<VhostArgs, VhostState, string> = {
       );
     return [];
   },
-  async apply(ctx, changes) {
-    const r = await ctl(ctx, { c: dataOf(changes[0]) }, changes[0].action);
-    mustOk(r.c, changes[0].action);
-  },
+  apply: (ctx, changes) => applyCtl(ctx, changes, changes[0].action),
 };
