@@ -14,13 +14,22 @@ export interface InFileArgs extends Omit<WriteArgs, 'dest'> {
 /** The file and its content after the edit, or no file (and nothing to remove from it). */
 export type InFileState = (WriteState & { content: string }) | { kind: 'nofile' };
 
-export const inFileSchemaProps = {
-  state: { enum: ['present', 'absent'] },
-  create: { type: 'boolean' },
-  insertafter: { type: 'string' },
-  insertbefore: { type: 'string' },
-  ...writeSchemaProps,
-};
+/** The schema of an in-file task: path, the task's own properties, then the shared ones. */
+export function inFileSchema(own: Record<string, unknown>): Record<string, unknown> {
+  const shared = {
+    state: { enum: ['present', 'absent'] },
+    create: { type: 'boolean' },
+    insertafter: { type: 'string' },
+    insertbefore: { type: 'string' },
+    ...writeSchemaProps,
+  };
+  return {
+    type: 'object',
+    properties: { path: { type: 'string' }, ...own, ...shared },
+    required: ['path'],
+    additionalProperties: false,
+  };
+}
 
 /** Where new lines go: before the first line matching insertbefore (BOF: the top), after the
  *  last line matching insertafter, else at the end, as Ansible's lineinfile and blockinfile do. */

@@ -1,14 +1,6 @@
 import { TaskType } from '../task.js';
 import { WriteData } from './_write.js';
-import {
-  applyInFile,
-  checkInFile,
-  InFileArgs,
-  inFileSchemaProps,
-  InFileState,
-  insertAt,
-  planInFile,
-} from './_infile.js';
+import { applyInFile, checkInFile, InFileArgs, inFileSchema, InFileState, insertAt, planInFile } from './_infile.js';
 
 interface BlockArgs extends InFileArgs {
   block?: string;
@@ -33,17 +25,7 @@ export function editBlock(text: string, a: BlockArgs): string {
 
 export const blockinfile: TaskType<BlockArgs, InFileState, WriteData> = {
   name: 'blockinfile',
-  schema: {
-    type: 'object',
-    properties: {
-      path: { type: 'string' },
-      block: { type: 'string' },
-      marker: { type: 'string' },
-      ...inFileSchemaProps,
-    },
-    required: ['path'],
-    additionalProperties: false,
-  },
+  schema: inFileSchema({ block: { type: 'string' }, marker: { type: 'string' } }),
   async check(ctx, args) {
     const ws = await checkInFile(ctx, args);
     if ('kind' in ws) return ws;

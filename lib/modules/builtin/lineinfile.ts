@@ -1,15 +1,7 @@
 import { fileContent } from '../facts.js';
 import { TaskType } from '../task.js';
 import { WriteData } from './_write.js';
-import {
-  applyInFile,
-  checkInFile,
-  InFileArgs,
-  inFileSchemaProps,
-  InFileState,
-  insertAt,
-  planInFile,
-} from './_infile.js';
+import { applyInFile, checkInFile, InFileArgs, inFileSchema, InFileState, insertAt, planInFile } from './_infile.js';
 
 interface LineArgs extends InFileArgs {
   line?: string;
@@ -39,17 +31,7 @@ export function editLines(text: string, a: LineArgs): string {
 
 export const lineinfile: TaskType<LineArgs, InFileState, WriteData> = {
   name: 'lineinfile',
-  schema: {
-    type: 'object',
-    properties: {
-      path: { type: 'string' },
-      line: { type: 'string' },
-      regexp: { type: 'string' },
-      ...inFileSchemaProps,
-    },
-    required: ['path'],
-    additionalProperties: false,
-  },
+  schema: inFileSchema({ line: { type: 'string' }, regexp: { type: 'string' } }),
   validate(args) {
     if (args.state !== 'absent' && args.line === undefined) return 'lineinfile needs "line" unless state is absent';
     return undefined;
