@@ -17,6 +17,9 @@ interface ConfArgs {
 }
 type ConfState = WriteState & { content: string };
 
+/** The template task's arguments, with dest resolved. */
+const asTemplate = (a: ConfArgs) => ({ ...a, dest: a.dest ?? '/etc/rabbitmq/rabbitmq.conf' });
+
 export const rabbitmq_conf: TaskType<ConfArgs, ConfState, WriteData> = {
   name: 'rabbitmq_conf',
   templateArgs: ['src'],
@@ -32,10 +35,11 @@ export const rabbitmq_conf: TaskType<ConfArgs, ConfState, WriteData> = {
     required: ['src'],
     additionalProperties: false,
   },
-  validate: (a, find) => template.validate!({ ...a, dest: a.dest ?? '/etc/rabbitmq/rabbitmq.conf' }, find),
+  validate: (a, find) => template.validate!(asTemplate(a), find),
   async check(ctx, a) {
-    const dest = a.dest ?? '/etc/rabbitmq/rabbitmq.conf';
-    const st = await template.check(ctx, { ...a, dest });
+    const args = asTemplate(a);
+    const dest = args.dest;
+    const st = await template.check(ctx, args);
     const r = await ctx.host.run(SCHEMA_KEYS_SCRIPT, { become: ctx.become });
     if (r.code === 0) {
       const problems = unknownKeys(st.content, r.stdout.split('\n').filter(Boolean));
@@ -49,12 +53,13 @@ export const rabbitmq_conf: TaskType<ConfArgs, ConfState, WriteData> = {
     }
     return st;
   },
-  plan: (a, s) => template.plan({ ...a, dest: a.dest ?? '/etc/rabbitmq/rabbitmq.conf' }, s),
+  plan: (a, s) => template.plan(asTemplate(a), s),
   async apply(ctx, changes, a) {
-    const dest = a.dest ?? '/etc/rabbitmq/rabbitmq.conf';
+    const args = asTemplate(a);
+    const dest = args.dest;
     const prev = dest + '.rmqplay-prev';
     const keepPrevious = sh`mkdir -p "$(dirname ${dest})"; [ -f ${dest} ] && cp -p ${dest} ${prev} || true`;
     await ctx.host.run(keepPrevious, { become: ctx.become });
-    await template.apply(ctx, changes, { ...a, dest });
+    await template.apply(ctx, changes, args);
   },
 };
