@@ -1,7 +1,7 @@
 // Facts: a command plus a pure parser, read through the check-mode overlay.
 import { createHash } from 'node:crypto';
 import { Effect } from './pending.js';
-import { q } from '../connection/quote.js';
+import { sh } from '../connection/quote.js';
 import { TaskCtx } from './task.js';
 
 export type FileState =
@@ -14,11 +14,10 @@ export type FileState =
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 export function statScript(path: string): string {
-  const p = q(path);
-  return `if [ -L ${p} ]; then printf 'link\\n%s\\n' "$(readlink ${p})";
-elif [ -d ${p} ]; then stat -c 'directory\n%a\n%U\n%G' ${p};
-elif [ -f ${p} ]; then stat -c 'file\n%a\n%U\n%G\n%s' ${p}; sha256sum < ${p} | cut -d' ' -f1;
-elif [ -e ${p} ]; then echo other; stat -c '%F' ${p};
+  return sh`if [ -L ${path} ]; then printf 'link\\n%s\\n' "$(readlink ${path})";
+elif [ -d ${path} ]; then stat -c 'directory\n%a\n%U\n%G' ${path};
+elif [ -f ${path} ]; then stat -c 'file\n%a\n%U\n%G\n%s' ${path}; sha256sum < ${path} | cut -d' ' -f1;
+elif [ -e ${path} ]; then echo other; stat -c '%F' ${path};
 else echo absent; fi`;
 }
 
@@ -114,8 +113,10 @@ export function attrChanges(
 
 export function attrScript(path: string, want: { mode?: string; owner?: string; group?: string }): string {
   const cmds: string[] = [];
-  if (want.mode) cmds.push(`chmod ${q(want.mode)} ${q(path)}`);
-  if (want.owner || want.group)
-    cmds.push(`chown ${q((want.owner ?? '') + (want.group ? ':' + want.group : ''))} ${q(path)}`);
+  if (want.mode) cmds.push(sh`chmod ${want.mode} ${path}`);
+  if (want.owner || want.group) {
+    const ownerGroup = (want.owner ?? '') + (want.group ? ':' + want.group : '');
+    cmds.push(sh`chown ${ownerGroup} ${path}`);
+  }
   return cmds.join(' && ');
 }

@@ -1,7 +1,8 @@
 // Shared by copy, template, lineinfile and blockinfile: make a file hold exactly some content.
 import { TaskError } from '../../util/errors.js';
 import { Change } from '../pending.js';
-import { q } from '../../connection/quote.js';
+import { dataOf } from './_change.js';
+import { sh } from '../../connection/quote.js';
 import { attrChanges, FileState, fileContent, fileState, parentExists, sha256 } from '../facts.js';
 import { normMode, TaskCtx } from '../task.js';
 
@@ -17,6 +18,10 @@ export interface WriteState {
   before: string | null;
   parentOk: boolean;
 }
+/** What a write carries from plan to apply. */
+export interface WriteData {
+  content: string;
+}
 
 export const writeSchemaProps = {
   mode: { type: ['string', 'integer'] },
@@ -27,16 +32,16 @@ export const writeSchemaProps = {
 
 export async function checkWrite(ctx: TaskCtx, dest: string, wantDiff: boolean): Promise<WriteState> {
   const file = await fileState(ctx, dest);
-  if (file.kind === 'directory' || file.kind === 'other')
-    throw new TaskError(
-      `${dest} is a ${file.kind === 'directory' ? 'directory' : file.type}, not a file: remove it or choose another dest`,
-    );
+  if (file.kind === 'directory' || file.kind === 'other') {
+    const what = file.kind === 'directory' ? 'directory' : file.type;
+    throw new TaskError(`${dest} is a ${what}, not a file: remove it or choose another dest`);
+  }
   const parentOk = file.kind !== 'absent' || (await parentExists(ctx, dest));
   const before = wantDiff && file.kind === 'file' ? await fileContent(ctx, dest) : null;
   return { file, before, parentOk };
 }
 
-export function planWrite(args: WriteArgs, state: WriteState, content: string, secret = false): Change[] {
+export function planWrite(args: WriteArgs, state: WriteState, content: string, secret = false): Change<WriteData>[] {
   const mode = normMode(args.mode);
   const want = { mode, owner: args.owner, group: args.group };
   const f = state.file;
@@ -54,14 +59,13 @@ export function planWrite(args: WriteArgs, state: WriteState, content: string, s
   return [];
 }
 
-export async function applyWrite(ctx: TaskCtx, args: WriteArgs, changes: Change[]): Promise<void> {
+export async function applyWrite(ctx: TaskCtx, args: WriteArgs, changes: Change<WriteData>[]): Promise<void> {
   if (!changes.length) return;
-  const { content } = changes[0].data as { content: string };
+  const { content } = dataOf(changes[0]);
   if (args.backup) {
-    await ctx.host.run(
-      `[ -f ${q(args.dest)} ] && cp -p ${q(args.dest)} ${q(args.dest)}.$(date +%Y%m%d%H%M%S)~ || true`,
-      { become: ctx.become },
-    );
+    const dest = args.dest;
+    const backup = sh`[ -f ${dest} ] && cp -p ${dest} ${dest}.$(date +%Y%m%d%H%M%S)~ || true`;
+    await ctx.host.run(backup, { become: ctx.become });
   }
   await ctx.host.put(args.dest, content, {
     mode: normMode(args.mode),

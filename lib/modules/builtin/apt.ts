@@ -1,7 +1,8 @@
 import { TaskError, UnknownState } from '../../util/errors.js';
 import { Change } from '../pending.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { mustRun, TaskType } from '../task.js';
+import { dataOf } from './_change.js';
 
 interface AptArgs {
   name?: string | string[];
@@ -16,22 +17,28 @@ interface AptState {
   candidate: Record<string, string | null>;
   cacheAge: number | null;
 }
+/** What apt does for one change. */
+type AptOp = { op: 'update' } | { op: 'install'; pkgs: string[] } | { op: 'remove'; pkgs: string[] };
 
 const names = (a: AptArgs) => [a.name ?? a.pkg ?? []].flat().map(String).filter(Boolean);
 const APT =
-  'DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
+  'DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 ' +
+  '-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
+
+const INSTALLED = `printf 'pkg %s %s\\n' "$p" "$(dpkg-query -W -f='\${db:Status-Abbrev}\${Version}' "$p" 2>/dev/null)"`;
+const CANDIDATE = `printf 'cand %s %s\\n' "$p" "$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: //p')"`;
+const LISTS = '/var/lib/apt/lists/*_Packages*';
+const NEWEST_LIST_AGE = `$(( $(date +%s) - $(stat -c %Y $(ls -t ${LISTS} | head -1)) ))`;
+const CACHE_AGE =
+  's=/var/lib/apt/periodic/update-success-stamp; [ -e $s ] || s=/var/lib/apt/lists/partial; ' +
+  `if [ -e /var/lib/apt/lists ] && ls ${LISTS} >/dev/null 2>&1; then echo "age ${NEWEST_LIST_AGE}"; ` +
+  "else echo 'age none'; fi";
 
 /** One round trip: installed versions, candidate versions (for latest) and the cache's age. */
 function factScript(pkgs: string[], latest: boolean): string {
-  return [
-    `for p in ${pkgs.map(q).join(' ')}; do printf 'pkg %s %s\\n' "$p" "$(dpkg-query -W -f='\${db:Status-Abbrev}\${Version}' "$p" 2>/dev/null)"; done`,
-    latest
-      ? `for p in ${pkgs.map(q).join(' ')}; do printf 'cand %s %s\\n' "$p" "$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: //p')"; done`
-      : '',
-    `s=/var/lib/apt/periodic/update-success-stamp; [ -e $s ] || s=/var/lib/apt/lists/partial; if [ -e /var/lib/apt/lists ] && ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then echo "age $(( $(date +%s) - $(stat -c %Y $(ls -t /var/lib/apt/lists/*_Packages* | head -1)) ))"; else echo 'age none'; fi`,
-  ]
-    .filter(Boolean)
-    .join('\n');
+  const installed = sh`for p in ${pkgs}; do ` + INSTALLED + '; done';
+  const candidates = latest ? sh`for p in ${pkgs}; do ` + CANDIDATE + '; done' : '';
+  return [installed, candidates, CACHE_AGE].filter(Boolean).join('\n');
 }
 
 export function parseAptFacts(out: string): AptState {
@@ -46,7 +53,7 @@ export function parseAptFacts(out: string): AptState {
   return st;
 }
 
-export const apt: TaskType<AptArgs, AptState> = {
+export const apt: TaskType<AptArgs, AptState, AptOp> = {
   name: 'apt',
   schema: {
     type: 'object',
@@ -76,7 +83,7 @@ export const apt: TaskType<AptArgs, AptState> = {
   plan(a, s) {
     const pkgs = names(a);
     const state = a.state ?? 'present';
-    const changes: Change[] = [];
+    const changes: Change<AptOp>[] = [];
     const stale =
       a.update_cache && a.cache_valid_time !== undefined && (s.cacheAge === null || s.cacheAge > a.cache_valid_time);
     const install =
@@ -108,15 +115,13 @@ export const apt: TaskType<AptArgs, AptState> = {
     return changes;
   },
   async apply(ctx, changes, a) {
+    const recommends = a.install_recommends === false ? ' --no-install-recommends' : '';
     const script: string[] = ['set -e'];
     for (const c of changes) {
-      const d = c.data as { op: string; pkgs?: string[] };
+      const d = dataOf(c);
       if (d.op === 'update') script.push(`${APT} update`);
-      if (d.op === 'install')
-        script.push(
-          `${APT}${a.install_recommends === false ? ' --no-install-recommends' : ''} install ${d.pkgs!.map(q).join(' ')}`,
-        );
-      if (d.op === 'remove') script.push(`${APT} remove ${d.pkgs!.map(q).join(' ')}`);
+      if (d.op === 'install') script.push(APT + recommends + sh` install ${d.pkgs}`);
+      if (d.op === 'remove') script.push(APT + sh` remove ${d.pkgs}`);
     }
     if (script.length > 1) {
       try {

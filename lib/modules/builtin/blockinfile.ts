@@ -1,16 +1,10 @@
-import { TaskError } from '../../util/errors.js';
 import { TaskType } from '../task.js';
-import { insertAt } from './lineinfile.js';
-import { applyWrite, checkWrite, planWrite, WriteArgs, writeSchemaProps, WriteState } from './_write.js';
+import { WriteData } from './_write.js';
+import { applyInFile, checkInFile, InFileArgs, inFileSchema, InFileState, insertAt, planInFile } from './_infile.js';
 
-interface BlockArgs extends WriteArgs {
-  path: string;
+interface BlockArgs extends InFileArgs {
   block?: string;
   marker?: string;
-  state?: 'present' | 'absent';
-  create?: boolean;
-  insertafter?: string;
-  insertbefore?: string;
 }
 
 /** Ansible's blockinfile on text: one block between "# BEGIN/END ANSIBLE MANAGED BLOCK" markers. */
@@ -29,33 +23,14 @@ export function editBlock(text: string, a: BlockArgs): string {
   return lines.length ? lines.join('\n') + '\n' : '';
 }
 
-export const blockinfile: TaskType<BlockArgs, (WriteState & { content: string }) | { kind: 'nofile' }> = {
+export const blockinfile: TaskType<BlockArgs, InFileState, WriteData> = {
   name: 'blockinfile',
-  schema: {
-    type: 'object',
-    properties: {
-      path: { type: 'string' },
-      block: { type: 'string' },
-      marker: { type: 'string' },
-      state: { enum: ['present', 'absent'] },
-      create: { type: 'boolean' },
-      insertafter: { type: 'string' },
-      insertbefore: { type: 'string' },
-      ...writeSchemaProps,
-    },
-    required: ['path'],
-    additionalProperties: false,
-  },
+  schema: inFileSchema({ block: { type: 'string' }, marker: { type: 'string' } }),
   async check(ctx, args) {
-    const ws = await checkWrite(ctx, args.path, true);
-    if (ws.file.kind === 'absent') {
-      if (args.state === 'absent') return { kind: 'nofile' };
-      if (!args.create) throw new TaskError(`${args.path} does not exist: set create: true to create it`);
-    }
+    const ws = await checkInFile(ctx, args);
+    if ('kind' in ws) return ws;
     return { ...ws, content: editBlock(ws.before ?? '', args) };
   },
-  plan: (args, s) => ('kind' in s ? [] : planWrite({ ...args, dest: args.path }, s, s.content)),
-  async apply(ctx, changes, args) {
-    await applyWrite(ctx, { ...args, dest: args.path }, changes);
-  },
+  plan: planInFile,
+  apply: applyInFile,
 };

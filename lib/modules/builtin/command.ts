@@ -1,7 +1,8 @@
 import { TaskError } from '../../util/errors.js';
 import { fileState } from '../facts.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { TaskCtx, TaskType } from '../task.js';
+import { lastLines } from './_output.js';
 
 export interface CommandArgs {
   cmd?: string;
@@ -65,9 +66,10 @@ function makeCommand(shell: boolean): TaskType<CommandArgs, CmdState> {
     async apply(ctx, changes, a) {
       if (!changes.length) return;
       const words = a.argv ?? (shell ? [] : splitArgs(a.cmd!));
-      let script = shell ? a.cmd! : words.map(q).join(' ');
-      if (a.chdir) script = `cd ${q(a.chdir)} && ${script}`;
-      if (a.stdin !== undefined) script = `printf '%s\\n' ${q(a.stdin)} | { ${script}\n}`;
+      // shell: the command is a script of its own; command: words, each quoted.
+      let script = shell ? a.cmd! : sh`${words}`;
+      if (a.chdir) script = sh`cd ${a.chdir} && ` + script;
+      if (a.stdin !== undefined) script = sh`printf '%s\\n' ${a.stdin} | { ` + script + '\n}';
       const r = await ctx.host.run(script, { become: ctx.become, timeoutMs: a.timeout ? a.timeout * 1000 : undefined });
       const res = {
         rc: r.code,
@@ -76,14 +78,15 @@ function makeCommand(shell: boolean): TaskType<CommandArgs, CmdState> {
         stdout_lines: r.stdout.split('\n').filter(Boolean),
         cmd: a.cmd ?? a.argv,
       };
-      if (r.code !== 0)
-        throw Object.assign(
-          new TaskError(
-            `non-zero return code ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ') || r.stdout.trim().split('\n').slice(-3).join(' | ')}`,
-            { code: r.code, stderr: r.stderr, stdout: r.stdout },
-          ),
-          { result: res },
-        );
+      if (r.code !== 0) {
+        const said = lastLines(r.stderr, 3) || lastLines(r.stdout, 3);
+        const error = new TaskError(`non-zero return code ${r.code}: ${said}`, {
+          code: r.code,
+          stderr: r.stderr,
+          stdout: r.stdout,
+        });
+        throw Object.assign(error, { result: res });
+      }
       return res;
     },
   };

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { TaskType } from '../task.js';
-import { applyWrite, checkWrite, planWrite, WriteArgs, writeSchemaProps, WriteState } from './_write.js';
+import { applyWrite, checkWrite, planWrite, WriteArgs, WriteData, writeSchemaProps, WriteState } from './_write.js';
 
 interface CopyArgs extends WriteArgs {
   content?: string;
   src?: string;
 }
 
-export const copy: TaskType<CopyArgs, WriteState & { content: string }> = {
+export const copy: TaskType<CopyArgs, WriteState & { content: string }, WriteData> = {
   name: 'copy',
   schema: {
     type: 'object',

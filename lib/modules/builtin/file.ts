@@ -1,8 +1,9 @@
 import { TaskError } from '../../util/errors.js';
 import { attrChanges, attrScript, FileState, fileState } from '../facts.js';
 import { Change } from '../pending.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { mustRun, normMode, TaskType } from '../task.js';
+import { dataOf } from './_change.js';
 
 interface FileArgs {
   path: string;
@@ -13,7 +14,12 @@ interface FileArgs {
   src?: string;
 }
 
-export const file: TaskType<FileArgs, FileState> = {
+/** The script that makes one change. */
+interface FileData {
+  script: string;
+}
+
+export const file: TaskType<FileArgs, FileState, FileData> = {
   name: 'file',
   schema: {
     type: 'object',
@@ -33,7 +39,7 @@ export const file: TaskType<FileArgs, FileState> = {
   plan(a, s) {
     const state = a.state ?? (s.kind === 'absent' ? 'file' : s.kind);
     const want = { mode: normMode(a.mode), owner: a.owner, group: a.group };
-    const attrs = (have: FileState, kind: 'file' | 'directory'): Change[] => {
+    const attrs = (have: FileState, kind: 'file' | 'directory'): Change<FileData>[] => {
       if (have.kind !== kind) return [];
       const d = attrChanges(have, want);
       return d.length
@@ -54,7 +60,7 @@ export const file: TaskType<FileArgs, FileState> = {
               {
                 action: `remove ${a.path}`,
                 effects: [{ kind: 'file', path: a.path, state: 'absent' }],
-                data: { script: `rm -rf -- ${q(a.path)}` },
+                data: { script: sh`rm -rf -- ${a.path}` },
               },
             ];
       case 'directory':
@@ -63,7 +69,7 @@ export const file: TaskType<FileArgs, FileState> = {
             {
               action: `create directory ${a.path}`,
               effects: [{ kind: 'file', path: a.path, state: 'directory', ...want }],
-              data: { script: [`mkdir -p -- ${q(a.path)}`, attrScript(a.path, want)].filter(Boolean).join(' && ') },
+              data: { script: [sh`mkdir -p -- ${a.path}`, attrScript(a.path, want)].filter(Boolean).join(' && ') },
             },
           ];
         if (s.kind !== 'directory')
@@ -84,7 +90,7 @@ export const file: TaskType<FileArgs, FileState> = {
                   ...want,
                 },
               ],
-              data: { script: [`touch -- ${q(a.path)}`, attrScript(a.path, want)].filter(Boolean).join(' && ') },
+              data: { script: [sh`touch -- ${a.path}`, attrScript(a.path, want)].filter(Boolean).join(' && ') },
             },
           ];
         return attrs(s, s.kind === 'directory' ? 'directory' : 'file');
@@ -98,7 +104,7 @@ export const file: TaskType<FileArgs, FileState> = {
           {
             action: `link ${a.path} → ${a.src}`,
             effects: [{ kind: 'file', path: a.path, state: 'link', src: a.src! }],
-            data: { script: `ln -sfn -- ${q(a.src!)} ${q(a.path)}` },
+            data: { script: sh`ln -sfn -- ${a.src} ${a.path}` },
           },
         ];
       default:
@@ -106,7 +112,6 @@ export const file: TaskType<FileArgs, FileState> = {
     }
   },
   async apply(ctx, changes) {
-    if (changes.length)
-      await mustRun(ctx, changes.map((c) => (c.data as { script: string }).script).join(' && '), changes[0].action);
+    if (changes.length) await mustRun(ctx, changes.map((c) => dataOf(c).script).join(' && '), changes[0].action);
   },
 };

@@ -1,7 +1,8 @@
 import { TaskError, UnknownState } from '../../util/errors.js';
 import { Change } from '../pending.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { mustRun, TaskType } from '../task.js';
+import { dataOf } from './_change.js';
 
 interface ServiceArgs {
   name: string;
@@ -24,7 +25,8 @@ export function parseService(out: string): ServiceState {
   };
 }
 
-function makeService(name: string): TaskType<ServiceArgs, ServiceState> {
+/** service and systemd; a change's data is the systemctl command that makes it. */
+function makeService(name: string): TaskType<ServiceArgs, ServiceState, string> {
   return {
     name,
     schema: {
@@ -39,11 +41,10 @@ function makeService(name: string): TaskType<ServiceArgs, ServiceState> {
       additionalProperties: false,
     },
     async check(ctx, a) {
-      const unit = q(a.name);
-      const r = await ctx.host.run(
-        `systemctl show -p LoadState --value ${unit}; systemctl is-active ${unit}; systemctl is-enabled ${unit} 2>/dev/null || true`,
-        { become: ctx.become },
-      );
+      const unit = a.name;
+      const load = sh`systemctl show -p LoadState --value ${unit}`;
+      const activeEnabled = sh`systemctl is-active ${unit}; systemctl is-enabled ${unit} 2>/dev/null || true`;
+      const r = await ctx.host.run(`${load}; ${activeEnabled}`, { become: ctx.become });
       const st = parseService(r.stdout);
       const pend = ctx.pending.service(a.name);
       if (pend) return { exists: true, active: pend.active ?? st.active, enabled: pend.enabled ?? st.enabled };
@@ -62,7 +63,7 @@ function makeService(name: string): TaskType<ServiceArgs, ServiceState> {
       return st;
     },
     plan(a, s) {
-      const out: Change[] = [];
+      const out: Change<string>[] = [];
       const svc = (x: { active?: boolean; enabled?: boolean; fromStopped?: boolean }) => [
         { kind: 'service' as const, name: a.name, ...x },
       ];
@@ -77,34 +78,34 @@ function makeService(name: string): TaskType<ServiceArgs, ServiceState> {
         out.push({
           action: `enable ${a.name}`,
           effects: svc({ enabled: true }),
-          data: `systemctl enable ${q(a.name)}`,
+          data: sh`systemctl enable ${a.name}`,
         });
       if (a.enabled === false && s.enabled)
         out.push({
           action: `disable ${a.name}`,
           effects: svc({ enabled: false }),
-          data: `systemctl disable ${q(a.name)}`,
+          data: sh`systemctl disable ${a.name}`,
         });
       if (a.state === 'started' && !s.active)
         out.push({
           action: `start ${a.name}`,
           effects: svc({ active: true, fromStopped: true }),
-          data: `systemctl start ${q(a.name)}`,
+          data: sh`systemctl start ${a.name}`,
         });
       if (a.state === 'stopped' && s.active)
-        out.push({ action: `stop ${a.name}`, effects: svc({ active: false }), data: `systemctl stop ${q(a.name)}` });
+        out.push({ action: `stop ${a.name}`, effects: svc({ active: false }), data: sh`systemctl stop ${a.name}` });
       if (a.state === 'restarted')
         out.push({
           action: `restart ${a.name}`,
           effects: svc({ active: true }),
-          data: `systemctl restart ${q(a.name)}`,
+          data: sh`systemctl restart ${a.name}`,
           always: true,
         });
       if (a.state === 'reloaded')
         out.push({
           action: `reload ${a.name}`,
           effects: svc({ active: true }),
-          data: `systemctl reload-or-restart ${q(a.name)}`,
+          data: sh`systemctl reload-or-restart ${a.name}`,
           always: true,
         });
       return out;
@@ -112,18 +113,13 @@ function makeService(name: string): TaskType<ServiceArgs, ServiceState> {
     async apply(ctx, changes, a) {
       if (!changes.length) return;
       try {
-        await mustRun(
-          ctx,
-          changes.map((c) => c.data as string).join(' && '),
-          changes.map((c) => c.action).join(', '),
-          10 * 60_000,
-        );
+        await mustRun(ctx, changes.map(dataOf).join(' && '), changes.map((c) => c.action).join(', '), 10 * 60_000);
       } catch (e) {
-        const j = await ctx.host.run(`journalctl -u ${q(a.name)} -n 15 --no-pager 2>/dev/null | tail -n 15`, {
-          become: ctx.become,
-        });
+        const journal = sh`journalctl -u ${a.name} -n 15 --no-pager 2>/dev/null | tail -n 15`;
+        const j = await ctx.host.run(journal, { become: ctx.become });
+        const journalLines = j.stdout.trim().split('\n').join('\n    ');
         throw new TaskError(
-          `${(e as Error).message}\n  last lines of the ${a.name} journal:\n    ${j.stdout.trim().split('\n').join('\n    ')}`,
+          `${(e as Error).message}\n  last lines of the ${a.name} journal:\n    ${journalLines}`,
           (e as TaskError).detail,
         );
       }

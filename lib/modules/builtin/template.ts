@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { TaskError } from '../../util/errors.js';
 import { checkSyntax, renderTemplate, resolveVars } from '../../language/template.js';
 import { TaskType } from '../task.js';
-import { applyWrite, checkWrite, planWrite, WriteArgs, writeSchemaProps, WriteState } from './_write.js';
+import { applyWrite, checkWrite, planWrite, WriteArgs, WriteData, writeSchemaProps, WriteState } from './_write.js';
 
 interface TemplateArgs extends WriteArgs {
   src: string;
 }
 
-export const template: TaskType<TemplateArgs, WriteState & { content: string }> = {
+export const template: TaskType<TemplateArgs, WriteState & { content: string }, WriteData> = {
   name: 'template',
   templateArgs: ['src'],
   schema: {

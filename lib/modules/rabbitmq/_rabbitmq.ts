@@ -1,10 +1,24 @@
 // Shared by the rabbitmq_* tasks: rabbitmqctl calls with JSON output, and the check-mode rule
 // that a node the package would install cannot be read yet.
 import { TaskError, UnknownState } from '../../util/errors.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { TaskCtx } from '../task.js';
+import { Change } from '../pending.js';
+import { dataOf } from '../builtin/_change.js';
+import { lastLines } from '../builtin/_output.js';
 
 export const PKG = 'rabbitmq-server';
+
+/** One rabbitmqctl command's exit code and output (stdout and stderr). */
+export interface CtlAnswer {
+  code: number;
+  out: string;
+}
+
+/** The hosts of the play (the cluster's nodes). */
+function playHosts(ctx: TaskCtx): string[] {
+  return (ctx.vars.ansible_play_hosts as string[]) ?? [];
+}
 
 /** In check mode: a node the package would install cannot be read yet (unknown). A stopped node
  *  that an earlier task would start is read through its running peers (cluster-wide state is the
@@ -18,25 +32,30 @@ export function needNode(ctx: TaskCtx, what: string): string[] | undefined {
 /** Check mode: every node of the play would have the package installed by this run, so the cluster
  *  will be brand new and its definitions are those of an empty database. */
 export function brandNewCluster(ctx: TaskCtx): boolean {
-  const hosts = (ctx.vars.ansible_play_hosts as string[]) ?? [];
+  const hosts = playHosts(ctx);
   return hosts.length > 0 && hosts.every((h) => ctx.pendingOf(h).package(PKG));
 }
 
 /** Check mode: another host of the play would still change (so cluster-wide checks must wait). */
 export function playHostsPending(ctx: TaskCtx): string[] {
-  return ((ctx.vars.ansible_play_hosts as string[]) ?? []).filter((h) => !ctx.pendingOf(h).empty);
+  return playHosts(ctx).filter((h) => !ctx.pendingOf(h).empty);
 }
 
 function peersIfStopped(ctx: TaskCtx, what: string): string[] | undefined {
   const start = ctx.pending.find((e) => e.kind === 'service' && e.name === PKG && e.fromStopped === true);
   if (!start) return undefined;
   const self = ctx.host.name;
-  const peers = ((ctx.vars.ansible_play_hosts as string[]) ?? [])
+  const peers = playHosts(ctx)
     .filter((h) => h !== self)
     .map((h) => `rabbit@${h.split('.')[0]}`);
   if (!peers.length) throw new UnknownState(`${what} depends on ${ctx.pending.describe(start)}`);
   return peers;
 }
+
+/** The rest of rmqctl_any: the first peer that answers wins; else the last answer, and failure. */
+const ASK_PEER =
+  `out=$(rabbitmqctl -n "$n" "$@" 2>&1) && { printf '%s' "$out"; return 0; }; done; ` +
+  `printf '%s' "$out"; return 1; }`;
 
 /** Runs several rabbitmqctl commands in one round trip; each output is returned by its key. */
 export async function ctl(
@@ -44,27 +63,50 @@ export async function ctl(
   cmds: Record<string, string>,
   what: string,
   peers?: string[],
-): Promise<Record<string, { code: number; out: string }>> {
+): Promise<Record<string, CtlAnswer>> {
   const keys = Object.keys(cmds);
   // Through peers: the first running one answers.
-  const viaPeers = peers
-    ? `rmqctl_any() { for n in ${peers.map(q).join(' ')}; do out=$(rabbitmqctl -n "$n" "$@" 2>&1) && { printf '%s' "$out"; return 0; }; done; printf '%s' "$out"; return 1; }\n`
-    : '';
-  const script =
-    viaPeers +
-    keys
-      .map(
-        (k) =>
-          `out=$(${peers ? cmds[k].replace(/\brabbitmqctl\b/g, 'rmqctl_any') : cmds[k]} 2>&1); printf '%s\\0%s\\0%s\\0' ${q(k)} "$?" "$out"`,
-      )
-      .join('\n');
+  const viaPeers = peers ? sh`rmqctl_any() { for n in ${peers}; do ` + ASK_PEER + '\n' : '';
+  // cmds[k] is a script of its own (its values already quoted), so it is not quoted again.
+  const run = (k: string) => (peers ? cmds[k].replace(/\brabbitmqctl\b/g, 'rmqctl_any') : cmds[k]);
+  const answer = (k: string) => 'out=$(' + run(k) + sh` 2>&1); printf '%s\\0%s\\0%s\\0' ${k} "$?" "$out"`;
+  const script = viaPeers + keys.map(answer).join('\n');
   const r = await ctx.host.run(script, { become: ctx.become, timeoutMs: 120_000 });
   const parts = r.stdout.split('\0');
-  const res: Record<string, { code: number; out: string }> = {};
+  const res: Record<string, CtlAnswer> = {};
   for (let i = 0; i + 2 < parts.length; i += 3) res[parts[i]] = { code: Number(parts[i + 1]), out: parts[i + 2] };
   for (const k of keys)
     if (!res[k]) throw new TaskError(`${what}: no answer from the host for ${k}`, { stderr: r.stderr });
   return res;
+}
+
+/** The start of a cluster-wide read in check and real runs: undefined for a cluster this run would
+ *  create (every node gets the package: its definitions are those of an empty database), else the
+ *  answers of the commands, read through the peers when this node would be started. */
+export async function readCluster(
+  ctx: TaskCtx,
+  subject: string,
+  cmds: Record<string, string>,
+  reading: string,
+): Promise<Record<string, CtlAnswer> | undefined> {
+  if (brandNewCluster(ctx)) return undefined;
+  const peers = needNode(ctx, subject);
+  return ctl(ctx, cmds, reading, peers);
+}
+
+/** A listing that must succeed and be JSON; command names it in messages ("rabbitmqctl list_vhosts"). */
+export function listing<T>(answer: CtlAnswer, command: string): T {
+  return json<T>(mustOk(answer, command), command.replace(/^rabbitmqctl /, ''));
+}
+
+/** Applies changes whose data is a rabbitmqctl command, all in one round trip; a failure names its change. */
+export async function applyCtl(ctx: TaskCtx, changes: Change<string>[], what: string): Promise<void> {
+  const cmds: Record<string, string> = {};
+  changes.forEach((c, i) => {
+    cmds[`c${i}`] = dataOf(c);
+  });
+  const r = await ctl(ctx, cmds, what);
+  changes.forEach((c, i) => mustOk(r[`c${i}`], c.action));
 }
 
 export function json<T>(out: string, what: string): T {
@@ -73,20 +115,20 @@ export function json<T>(out: string, what: string): T {
     return JSON.parse(out.slice(start)) as T;
   } catch {
     throw new TaskError(
-      `${what}: rabbitmqctl did not answer with JSON: ${out.trim().split('\n').slice(-3).join(' | ')}. Is the node running? (systemctl status rabbitmq-server)`,
+      `${what}: rabbitmqctl did not answer with JSON: ${lastLines(out, 3)}. ` +
+        'Is the node running? (systemctl status rabbitmq-server)',
     );
   }
 }
 
-export function mustOk(r: { code: number; out: string }, what: string): string {
-  if (r.code !== 0)
-    throw new TaskError(`${what} failed (exit ${r.code}): ${r.out.trim().split('\n').slice(-4).join(' | ')}`);
+export function mustOk(r: CtlAnswer, what: string): string {
+  if (r.code !== 0) throw new TaskError(`${what} failed (exit ${r.code}): ${lastLines(r.out, 4)}`);
   return r.out;
 }
 
 /** `printf %s SECRET | rabbitmqctl ...`: the secret goes through stdin, never on a command line we print. */
 export function withStdin(secret: string, cmd: string): string {
-  return `printf '%s' ${q(secret)} | ${cmd}`;
+  return sh`printf '%s' ${secret} | ` + cmd;
 }
 
 const locks = new Map<string, Promise<unknown>>();

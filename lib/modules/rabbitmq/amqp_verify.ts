@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { ChannelModel } from 'amqplib';
 import { SkipTask, TaskError } from '../../util/errors.js';
 import { AmqpNode, consumeExactly, declareQuorum, deleteQueue, open, percentile, publishConfirmed } from './amqp.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { TaskCtx, TaskType } from '../task.js';
 import { nodeName } from './rabbitmq_cluster.js';
 import { playHostsPending } from './_rabbitmq.js';
@@ -49,8 +49,11 @@ async function loginAll(nodes: AmqpNode[], a: VerifyArgs): Promise<Map<string, C
   );
   if (failures.length) {
     for (const c of conns.values()) await c.close().catch(() => undefined);
+    const port = nodes[0]?.port ?? 5672;
     throw new TaskError(
-      `AMQP login failed on ${failures.join('; ')}. Check that the node runs, that port ${nodes[0]?.port ?? 5672} is reachable from here, and the user and password (rabbitmq_verify_user/rabbitmq_verify_password).`,
+      `AMQP login failed on ${failures.join('; ')}. ` +
+        `Check that the node runs, that port ${port} is reachable from here, ` +
+        'and the user and password (rabbitmq_verify_user/rabbitmq_verify_password).',
     );
   }
   return conns;
@@ -96,23 +99,24 @@ export const amqp_verify: TaskType<VerifyArgs, VerifyState> = {
       con = conns.get(conNode.name)!;
     try {
       await declareQuorum(pub, queue, s.nodes.length);
-      const r = await ctx.host.run(`rabbitmqctl list_queues -p ${q(a.vhost ?? '/')} name members --formatter json`, {
-        become: ctx.become,
-        timeoutMs: 60_000,
-      });
+      const listQueues = sh`rabbitmqctl list_queues -p ${a.vhost ?? '/'} name members --formatter json`;
+      const r = await ctx.host.run(listQueues, { become: ctx.become, timeoutMs: 60_000 });
       const info = (JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as { name: string; members: string[] }[]).find(
         (x) => x.name === queue,
       );
       const want = s.nodes.map((x) => nodeName(x.name));
-      const missingReplica = want.filter((m) => !(info?.members ?? []).includes(m));
+      const members = info?.members ?? [];
+      const missingReplica = want.filter((m) => !members.includes(m));
       if (missingReplica.length)
         throw new TaskError(
-          `quorum queue ${queue} has no replica on ${missingReplica.join(', ')} (members: ${(info?.members ?? []).join(', ') || 'none'}): is every node in the cluster and running?`,
+          `quorum queue ${queue} has no replica on ${missingReplica.join(', ')} ` +
+            `(members: ${members.join(', ') || 'none'}): is every node in the cluster and running?`,
         );
       const p = await publishConfirmed(pub, queue, n, timeoutMs);
       if (p.nacked || p.returned || p.timedOut || p.confirmed !== n)
         throw new TaskError(
-          `publishing through ${pubNode.name}: ${p.confirmed}/${n} confirmed, ${p.nacked} nacked, ${p.returned} returned, ${p.timedOut} without an answer after ${a.timeout ?? 60} s`,
+          `publishing through ${pubNode.name}: ${p.confirmed}/${n} confirmed, ${p.nacked} nacked, ` +
+            `${p.returned} returned, ${p.timedOut} without an answer after ${a.timeout ?? 60} s`,
         );
       const c = await consumeExactly(con, queue, p.digests, timeoutMs);
       const bad = [
@@ -135,7 +139,10 @@ export const amqp_verify: TaskType<VerifyArgs, VerifyState> = {
         confirm_p50_ms: Number(p50.toFixed(2)),
         confirm_p99_ms: Number(p99.toFixed(2)),
         throughput_msg_s: rate,
-        msg: `${n} persistent messages confirmed via ${pubNode.name} and consumed exactly once via ${conNode.name}; replicas on ${(info?.members ?? []).length} nodes; confirm p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; ${rate} msg/s`,
+        msg:
+          `${n} persistent messages confirmed via ${pubNode.name} and consumed exactly once via ${conNode.name}; ` +
+          `replicas on ${members.length} nodes; ` +
+          `confirm p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; ${rate} msg/s`,
       };
     } finally {
       await deleteQueue(con, queue).catch(() => undefined);

@@ -4,7 +4,10 @@
 import { nearest } from '../../util/similar.js';
 
 export const SCHEMA_GLOB = '/usr/lib/rabbitmq/lib/rabbitmq_server-*/plugins/*/priv/schema/*.schema';
-export const SCHEMA_KEYS_SCRIPT = `ls ${SCHEMA_GLOB} >/dev/null 2>&1 || exit 3; cat ${SCHEMA_GLOB} | grep -o '{mapping, *"[^"]*"' | sed 's/.*"\\(.*\\)"/\\1/' | sort -u`;
+/** The keys (mappings) of every installed schema, one a line; exit 3: no schema found. The glob is not quoted. */
+export const SCHEMA_KEYS_SCRIPT =
+  `ls ${SCHEMA_GLOB} >/dev/null 2>&1 || exit 3; ` +
+  `cat ${SCHEMA_GLOB} | grep -o '{mapping, *"[^"]*"' | sed 's/.*"\\(.*\\)"/\\1/' | sort -u`;
 
 export interface ConfProblem {
   key: string;

@@ -2,9 +2,10 @@
 // Reads `cluster_status --formatter json` once; joins one node at a time (parallel joins race);
 // never resets a node that holds other members.
 import { TaskError } from '../../util/errors.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
 import { ctl, json, needNode, oneAtATime } from './_rabbitmq.js';
+import { lastLines } from '../builtin/_output.js';
 
 interface ClusterArgs {
   seed: string;
@@ -86,13 +87,15 @@ export const rabbitmq_cluster: TaskType<ClusterArgs, ClusterState> = {
       const others = st.disk_nodes.filter((n) => n !== self);
       if (others.length)
         throw new TaskError(
-          `${self} is already clustered with ${others.join(', ')} but not with ${seed}: joining would reset it and lose that cluster's data. Decide which cluster is right, then reset the node by hand (rabbitmqctl stop_app; rabbitmqctl reset; rabbitmqctl start_app).`,
+          `${self} is already clustered with ${others.join(', ')} but not with ${seed}: ` +
+            "joining would reset it and lose that cluster's data. Decide which cluster is right, then reset the node " +
+            'by hand (rabbitmqctl stop_app; rabbitmqctl reset; rabbitmqctl start_app).',
         );
       const j = await ctl(
         ctx,
         {
           stop: 'rabbitmqctl stop_app',
-          join: `rabbitmqctl join_cluster ${q(seed)}`,
+          join: sh`rabbitmqctl join_cluster ${seed}`,
           start: 'rabbitmqctl start_app',
         },
         `joining ${seed}`,
@@ -101,14 +104,13 @@ export const rabbitmq_cluster: TaskType<ClusterArgs, ClusterState> = {
         const down = /unable to connect|nodedown|could not contact|unable to perform/i.test(j.join.out);
         throw new TaskError(
           down
-            ? `cannot join ${seed}: the seed node is down or unreachable from ${self} (epmd 4369, 25672, the same Erlang cookie, and /etc/hosts must all be right). Start the seed node, then run again.`
-            : `joining ${seed} failed: ${j.join.out.trim().split('\n').slice(-3).join(' | ')}`,
+            ? `cannot join ${seed}: the seed node is down or unreachable from ${self} (epmd 4369, 25672, ` +
+                'the same Erlang cookie, and /etc/hosts must all be right). Start the seed node, then run again.'
+            : `joining ${seed} failed: ${lastLines(j.join.out, 3)}`,
         );
       }
       if (j.start.code !== 0)
-        throw new TaskError(
-          `rabbitmqctl start_app failed after joining ${seed}: ${j.start.out.trim().split('\n').slice(-3).join(' | ')}`,
-        );
+        throw new TaskError(`rabbitmqctl start_app failed after joining ${seed}: ${lastLines(j.start.out, 3)}`);
     });
   },
 };

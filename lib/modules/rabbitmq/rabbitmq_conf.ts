@@ -2,10 +2,10 @@
 // RabbitMQ installed on the host before the file is written (and in check mode).
 // The previous file is kept as DEST.rmqplay-prev so a restart that fails can roll back.
 import { TaskError } from '../../util/errors.js';
-import { SCHEMA_KEYS_SCRIPT, unknownKeys } from './rabbitconf.js';
-import { q } from '../../connection/quote.js';
+import { ConfProblem, SCHEMA_KEYS_SCRIPT, unknownKeys } from './rabbitconf.js';
+import { sh } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
-import { WriteState } from '../builtin/_write.js';
+import { WriteData, WriteState } from '../builtin/_write.js';
 import { template } from '../builtin/template.js';
 
 interface ConfArgs {
@@ -17,7 +17,10 @@ interface ConfArgs {
 }
 type ConfState = WriteState & { content: string };
 
-export const rabbitmq_conf: TaskType<ConfArgs, ConfState> = {
+/** The template task's arguments, with dest resolved. */
+const asTemplate = (a: ConfArgs) => ({ ...a, dest: a.dest ?? '/etc/rabbitmq/rabbitmq.conf' });
+
+export const rabbitmq_conf: TaskType<ConfArgs, ConfState, WriteData> = {
   name: 'rabbitmq_conf',
   templateArgs: ['src'],
   schema: {
@@ -32,27 +35,31 @@ export const rabbitmq_conf: TaskType<ConfArgs, ConfState> = {
     required: ['src'],
     additionalProperties: false,
   },
-  validate: (a, find) => template.validate!({ ...a, dest: a.dest ?? '/etc/rabbitmq/rabbitmq.conf' }, find),
+  validate: (a, find) => template.validate!(asTemplate(a), find),
   async check(ctx, a) {
-    const dest = a.dest ?? '/etc/rabbitmq/rabbitmq.conf';
-    const st = await template.check(ctx, { ...a, dest });
+    const args = asTemplate(a);
+    const dest = args.dest;
+    const st = await template.check(ctx, args);
     const r = await ctx.host.run(SCHEMA_KEYS_SCRIPT, { become: ctx.become });
     if (r.code === 0) {
       const problems = unknownKeys(st.content, r.stdout.split('\n').filter(Boolean));
+      const nearest = (p: ConfProblem) => (p.suggestion ? ` (nearest valid key: ${p.suggestion})` : '');
+      const listed = problems.map((p) => `    line ${p.line}: ${p.key}${nearest(p)}`).join('\n');
       if (problems.length)
         throw new TaskError(
-          `${dest} (from ${a.src}) has keys RabbitMQ on this host does not know; the node would not boot with it, so nothing was changed:\n${problems.map((p) => `    line ${p.line}: ${p.key}${p.suggestion ? ` (nearest valid key: ${p.suggestion})` : ''}`).join('\n')}`,
+          `${dest} (from ${a.src}) has keys RabbitMQ on this host does not know; ` +
+            `the node would not boot with it, so nothing was changed:\n${listed}`,
         );
     }
     return st;
   },
-  plan: (a, s) => template.plan({ ...a, dest: a.dest ?? '/etc/rabbitmq/rabbitmq.conf' }, s),
+  plan: (a, s) => template.plan(asTemplate(a), s),
   async apply(ctx, changes, a) {
-    const dest = a.dest ?? '/etc/rabbitmq/rabbitmq.conf';
-    await ctx.host.run(
-      `mkdir -p "$(dirname ${q(dest)})"; [ -f ${q(dest)} ] && cp -p ${q(dest)} ${q(dest + '.rmqplay-prev')} || true`,
-      { become: ctx.become },
-    );
-    await template.apply(ctx, changes, { ...a, dest });
+    const args = asTemplate(a);
+    const dest = args.dest;
+    const prev = dest + '.rmqplay-prev';
+    const keepPrevious = sh`mkdir -p "$(dirname ${dest})"; [ -f ${dest} ] && cp -p ${dest} ${prev} || true`;
+    await ctx.host.run(keepPrevious, { become: ctx.become });
+    await template.apply(ctx, changes, args);
   },
 };

@@ -1,8 +1,9 @@
 // The Erlang cookie: identical on every node, compared by hash, never printed.
 // On a running node a different cookie is written as stop → write → start, so the CLI is never locked out.
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { sha256 } from '../facts.js';
 import { mustRun, TaskType } from '../task.js';
+import { dataOf } from '../builtin/_change.js';
 
 interface CookieArgs {
   cookie: string;
@@ -17,9 +18,12 @@ interface CookieState {
   active: boolean;
 }
 
+/** Write the cookie (stopping a running node around it), or only set its mode and owner. */
+type CookieData = { kind: 'write'; restart: boolean; owner: string } | { kind: 'attrs'; owner: string };
+
 const DEFAULT_PATH = '/var/lib/rabbitmq/.erlang.cookie';
 
-export const rabbitmq_cookie: TaskType<CookieArgs, CookieState> = {
+export const rabbitmq_cookie: TaskType<CookieArgs, CookieState, CookieData> = {
   name: 'rabbitmq_cookie',
   schema: {
     type: 'object',
@@ -31,13 +35,12 @@ export const rabbitmq_cookie: TaskType<CookieArgs, CookieState> = {
     additionalProperties: false,
   },
   async check(ctx, a) {
-    const p = q(a.path ?? DEFAULT_PATH);
-    const r = await ctx.host.run(
-      `if [ -f ${p} ]; then echo yes; sha256sum < ${p} | cut -d' ' -f1; stat -c '%a %U' ${p}; else echo no; echo; echo; fi
-id -u rabbitmq >/dev/null 2>&1 && echo user || echo nouser
-systemctl is-active rabbitmq-server 2>/dev/null || true`,
-      { become: ctx.become },
-    );
+    const p = a.path ?? DEFAULT_PATH;
+    const hashModeOwner = sh`echo yes; sha256sum < ${p} | cut -d' ' -f1; stat -c '%a %U' ${p}`;
+    const cookie = sh`if [ -f ${p} ]; then ` + hashModeOwner + '; else echo no; echo; echo; fi';
+    const userAndNode = `id -u rabbitmq >/dev/null 2>&1 && echo user || echo nouser
+systemctl is-active rabbitmq-server 2>/dev/null || true`;
+    const r = await ctx.host.run(cookie + '\n' + userAndNode, { become: ctx.become });
     const [exists, sha, modeOwner, user, active] = r.stdout.split('\n');
     const [mode, owner] = (modeOwner ?? '').split(' ');
     const st: CookieState = {
@@ -63,23 +66,24 @@ systemctl is-active rabbitmq-server 2>/dev/null || true`,
     const effect = { kind: 'file' as const, path, state: 'file' as const, sha256: want, mode: '0400', owner };
     if (!s.exists || s.sha !== want) {
       const restart = s.exists && s.active;
+      const how = restart ? ' (stop rabbitmq-server, write, start)' : '';
       return [
         {
-          action: `${s.exists ? 'replace' : 'write'} the Erlang cookie${restart ? ' (stop rabbitmq-server, write, start)' : ''}`,
+          action: `${s.exists ? 'replace' : 'write'} the Erlang cookie${how}`,
           effects: [effect],
-          data: { restart, owner },
+          data: { kind: 'write', restart, owner },
         },
       ];
     }
     if (s.mode !== '0400' || (s.userExists && s.owner !== 'rabbitmq'))
-      return [{ action: `cookie: mode 0400, owner ${owner}`, effects: [effect], data: { attrsOnly: true, owner } }];
+      return [{ action: `cookie: mode 0400, owner ${owner}`, effects: [effect], data: { kind: 'attrs', owner } }];
     return [];
   },
   async apply(ctx, changes, a) {
     const path = a.path ?? DEFAULT_PATH;
-    const d = changes[0].data as { restart?: boolean; attrsOnly?: boolean; owner: string };
-    if (d.attrsOnly) {
-      await mustRun(ctx, `chmod 0400 ${q(path)} && chown ${q(d.owner)}: ${q(path)}`, 'setting the cookie mode');
+    const d = dataOf(changes[0]);
+    if (d.kind === 'attrs') {
+      await mustRun(ctx, sh`chmod 0400 ${path} && chown ${d.owner}: ${path}`, 'setting the cookie mode');
       return;
     }
     if (d.restart)
@@ -89,7 +93,7 @@ systemctl is-active rabbitmq-server 2>/dev/null || true`,
         'stopping rabbitmq-server before changing the cookie',
         180_000,
       );
-    await mustRun(ctx, `mkdir -p "$(dirname ${q(path)})"`, 'making the cookie folder');
+    await mustRun(ctx, sh`mkdir -p "$(dirname ${path})"`, 'making the cookie folder');
     await ctx.host.put(path, a.cookie, { mode: '0400', owner: d.owner, group: d.owner, become: ctx.become });
     if (d.restart)
       await mustRun(ctx, 'systemctl start rabbitmq-server', 'starting rabbitmq-server with the new cookie', 300_000);

@@ -1,6 +1,6 @@
 // Every stable feature flag enabled (what `rabbitmqctl enable_feature_flag all` does).
 import { TaskType } from '../task.js';
-import { brandNewCluster, ctl, json, mustOk, needNode } from './_rabbitmq.js';
+import { ctl, listing, mustOk, readCluster } from './_rabbitmq.js';
 
 interface FlagsArgs {
   state?: 'all_stable_enabled';
@@ -10,20 +10,11 @@ export const rabbitmq_feature_flags: TaskType<FlagsArgs, string[]> = {
   name: 'rabbitmq_feature_flags',
   schema: { type: 'object', properties: { state: { enum: ['all_stable_enabled'] } }, additionalProperties: false },
   async check(ctx) {
-    if (brandNewCluster(ctx)) return []; // a new 3.10 node enables every stable flag itself
-    const peers = needNode(ctx, 'feature flags');
-    const r = await ctl(
-      ctx,
-      { list: 'rabbitmqctl list_feature_flags name state stability --formatter json' },
-      'listing feature flags',
-      peers,
-    );
-    return json<{ name: string; state: string; stability: string }[]>(
-      mustOk(r.list, 'list_feature_flags'),
-      'list_feature_flags',
-    )
-      .filter((f) => f.stability === 'stable' && f.state !== 'enabled')
-      .map((f) => f.name);
+    const list = 'rabbitmqctl list_feature_flags name state stability --formatter json';
+    const r = await readCluster(ctx, 'feature flags', { list }, 'listing feature flags');
+    if (!r) return []; // a new 3.10 node enables every stable flag itself
+    const flags = listing<{ name: string; state: string; stability: string }[]>(r.list, 'list_feature_flags');
+    return flags.filter((f) => f.stability === 'stable' && f.state !== 'enabled').map((f) => f.name);
   },
   plan: (_a, off) =>
     off.length

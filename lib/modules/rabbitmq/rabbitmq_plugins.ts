@@ -1,8 +1,9 @@
 // The only owner of /etc/rabbitmq/enabled_plugins: reads the file (fast) instead of
 // `rabbitmq-plugins list` (about 1.5 s); on a running node applies the list online.
 import { fileContent } from '../facts.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { mustRun, TaskType } from '../task.js';
+import { dataOf } from '../builtin/_change.js';
 
 interface PluginArgs {
   names: string[];
@@ -12,13 +13,19 @@ interface PluginState {
   current: string[] | null;
   active: boolean;
 }
+/** The file's new content, the plugins it lists, and whether to enable them on the running node. */
+interface PluginData {
+  content: string;
+  want: string[];
+  online: boolean;
+}
 
 const PATH = '/etc/rabbitmq/enabled_plugins';
 export const pluginsFile = (names: string[]) => `[${[...names].sort().join(',')}].\n`;
 export const parsePlugins = (text: string | null) =>
   text === null ? null : (text.match(/[a-z][a-z0-9_]*/g) ?? []).sort();
 
-export const rabbitmq_plugins: TaskType<PluginArgs, PluginState> = {
+export const rabbitmq_plugins: TaskType<PluginArgs, PluginState, PluginData> = {
   name: 'rabbitmq_plugins',
   schema: {
     type: 'object',
@@ -38,25 +45,23 @@ export const rabbitmq_plugins: TaskType<PluginArgs, PluginState> = {
     const want = [...new Set(a.names)].sort();
     if (s.current && s.current.join(',') === want.join(',')) return [];
     const content = pluginsFile(want);
+    const were = s.current ? ` (were: ${s.current.join(', ') || 'none'})` : '';
     return [
       {
-        action: `enabled plugins: ${want.join(', ') || 'none'}${s.current ? ` (were: ${s.current.join(', ') || 'none'})` : ''}`,
+        action: `enabled plugins: ${want.join(', ') || 'none'}${were}`,
         effects: [{ kind: 'file', path: a.path ?? PATH, state: 'file', sha256: '', content }],
         data: { content, want, online: s.active },
       },
     ];
   },
   async apply(ctx, changes, a) {
-    const d = changes[0].data as { content: string; want: string[]; online: boolean };
+    const d = dataOf(changes[0]);
     const path = a.path ?? PATH;
-    await mustRun(ctx, `mkdir -p "$(dirname ${q(path)})"`, 'making /etc/rabbitmq');
+    await mustRun(ctx, sh`mkdir -p "$(dirname ${path})"`, 'making /etc/rabbitmq');
     await ctx.host.put(path, d.content, { mode: '0644', become: ctx.become });
-    if (d.online)
-      await mustRun(
-        ctx,
-        `rabbitmq-plugins set ${d.want.map(q).join(' ')} >/dev/null && printf '%s' ${q(d.content)} > ${q(path)}`,
-        'enabling the plugins on the running node',
-        180_000,
-      );
+    if (d.online) {
+      const enable = sh`rabbitmq-plugins set ${d.want} >/dev/null && printf '%s' ${d.content} > ${path}`;
+      await mustRun(ctx, enable, 'enabling the plugins on the running node', 180_000);
+    }
   },
 };

@@ -1,7 +1,7 @@
 // A policy on a vhost: pattern, definition, apply-to and priority.
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
-import { brandNewCluster, ctl, json, mustOk, needNode } from './_rabbitmq.js';
+import { applyCtl, listing, readCluster } from './_rabbitmq.js';
 
 interface PolicyArgs {
   name: string;
@@ -26,7 +26,7 @@ const canon = (v: unknown): string =>
     x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x,
   );
 
-export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null> = {
+export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null, string> = {
   name: 'rabbitmq_policy',
   schema: {
     type: 'object',
@@ -45,17 +45,10 @@ export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null> = {
   validate: (a) =>
     a.state !== 'absent' && (!a.pattern || !a.definition) ? 'rabbitmq_policy needs pattern and definition' : undefined,
   async check(ctx, a) {
-    if (brandNewCluster(ctx)) return null;
-    const peers = needNode(ctx, `policy ${a.name}`);
-    const r = await ctl(
-      ctx,
-      { list: `rabbitmqctl list_policies -p ${q(a.vhost ?? '/')} --formatter json` },
-      'listing policies',
-      peers,
-    );
-    const p = json<Policy[]>(mustOk(r.list, 'rabbitmqctl list_policies'), 'list_policies').find(
-      (x) => x.name === a.name,
-    );
+    const list = sh`rabbitmqctl list_policies -p ${a.vhost ?? '/'} --formatter json`;
+    const r = await readCluster(ctx, `policy ${a.name}`, { list }, 'listing policies');
+    if (!r) return null;
+    const p = listing<Policy[]>(r.list, 'rabbitmqctl list_policies').find((x) => x.name === a.name);
     if (p && typeof p.definition === 'string') p.definition = JSON.parse(p.definition);
     return p ?? null;
   },
@@ -66,7 +59,7 @@ export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null> = {
         ? [
             {
               action: `clear policy ${a.name} on ${vhost}`,
-              data: `rabbitmqctl clear_policy -p ${q(vhost)} ${q(a.name)}`,
+              data: sh`rabbitmqctl clear_policy -p ${vhost} ${a.name}`,
             },
           ]
         : [];
@@ -80,16 +73,15 @@ export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null> = {
       canon(s.definition) === canon(a.definition)
     )
       return [];
+    const definition = JSON.stringify(a.definition);
+    const options = sh`-p ${vhost} --apply-to ${applyTo} --priority ${priority}`;
     return [
       {
         action: `${s ? 'update' : 'set'} policy ${a.name} on ${vhost}: ${a.pattern} → ${canon(a.definition)}`,
         effects: [{ kind: 'other', what: `policy ${a.name}` }],
-        data: `rabbitmqctl set_policy -p ${q(vhost)} --apply-to ${q(applyTo)} --priority ${priority} ${q(a.name)} ${q(a.pattern!)} ${q(JSON.stringify(a.definition))}`,
+        data: `rabbitmqctl set_policy ${options} ` + sh`${a.name} ${a.pattern} ${definition}`,
       },
     ];
   },
-  async apply(ctx, changes) {
-    const r = await ctl(ctx, { c: changes[0].data as string }, changes[0].action);
-    mustOk(r.c, changes[0].action);
-  },
+  apply: (ctx, changes) => applyCtl(ctx, changes, changes[0].action),
 };

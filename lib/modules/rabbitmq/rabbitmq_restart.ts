@@ -3,7 +3,7 @@
 // files, does nothing). A node that does not boot with its new config gets the previous
 // config back (DEST.rmqplay-prev), is started with it, and the task fails with the node's own message.
 import { TaskError } from '../../util/errors.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { TaskCtx, TaskType } from '../task.js';
 import { oneAtATime, PKG } from './_rabbitmq.js';
 
@@ -28,6 +28,18 @@ const FILES = [
   '/var/lib/rabbitmq/.erlang.cookie',
 ];
 
+const RESTART = `systemctl restart ${PKG} && rabbitmqctl await_startup --timeout 120 >/dev/null`;
+/** Waits up to 2 minutes until stopping this node leaves every quorum queue a majority (exit 1: it never did). */
+const WAIT_NOT_QUORUM_CRITICAL = `systemctl is-active -q ${PKG} || exit 0
+for i in $(seq 1 60); do
+  rabbitmq-diagnostics -q check_if_node_is_quorum_critical >/dev/null 2>&1 && exit 0; sleep 2
+done; exit 1`;
+const LOG = '/var/log/rabbitmq/rabbitmq-server.log';
+
+/** Whether the node runs, and since when (seconds since the epoch; 0: never started). */
+const NODE_SINCE = `systemctl is-active ${PKG} || true
+date -d "$(systemctl show -p ActiveEnterTimestamp --value ${PKG})" +%s 2>/dev/null || echo 0`;
+
 export const rabbitmq_restart: TaskType<RestartArgs, RestartState> = {
   name: 'rabbitmq_restart',
   schema: {
@@ -41,12 +53,9 @@ export const rabbitmq_restart: TaskType<RestartArgs, RestartState> = {
   },
   async check(ctx, a) {
     const files = a.config_files ?? FILES;
-    const r = await ctx.host.run(
-      `systemctl is-active ${PKG} || true
-date -d "$(systemctl show -p ActiveEnterTimestamp --value ${PKG})" +%s 2>/dev/null || echo 0
-for f in ${files.map(q).join(' ')}; do [ -e "$f" ] && printf '%s %s\\n' "$(stat -c %Y "$f")" "$f"; done; true`,
-      { become: ctx.become },
-    );
+    const mtime = `[ -e "$f" ] && printf '%s %s\\n' "$(stat -c %Y "$f")" "$f"`;
+    const mtimes = sh`for f in ${files}; do ` + mtime + '; done; true';
+    const r = await ctx.host.run(NODE_SINCE + '\n' + mtimes, { become: ctx.become });
     const [active, since, ...rest] = r.stdout.trim().split('\n');
     let newest = 0,
       newestFile = '';
@@ -94,43 +103,36 @@ for f in ${files.map(q).join(' ')}; do [ -e "$f" ] && printf '%s %s\\n' "$(stat 
 };
 
 async function restartOne(ctx: TaskCtx, a: RestartArgs): Promise<void> {
-  const wait = await ctx.host.run(
-    `systemctl is-active -q ${PKG} || exit 0
-for i in $(seq 1 60); do rabbitmq-diagnostics -q check_if_node_is_quorum_critical >/dev/null 2>&1 && exit 0; sleep 2; done; exit 1`,
-    { become: ctx.become, timeoutMs: 300_000 },
-  );
+  const wait = await ctx.host.run(WAIT_NOT_QUORUM_CRITICAL, { become: ctx.become, timeoutMs: 300_000 });
   if (wait.code !== 0)
     throw new TaskError(
-      `not restarting ${PKG}: for 2 minutes, stopping this node would have left quorum queues without a majority (rabbitmq-diagnostics check_if_node_is_quorum_critical). Bring the other nodes back, then run again.`,
+      `not restarting ${PKG}: for 2 minutes, stopping this node would have left quorum queues without a majority ` +
+        '(rabbitmq-diagnostics check_if_node_is_quorum_critical). Bring the other nodes back, then run again.',
     );
   const conf = a.config ?? '/etc/rabbitmq/rabbitmq.conf';
   // The node explains a failed boot in its prelaunch log, not in the journal: read what is new there.
-  const LOG = '/var/log/rabbitmq/rabbitmq-server.log';
-  const mark =
-    Number((await ctx.host.run(`wc -l < ${LOG} 2>/dev/null || echo 0`, { become: ctx.become })).stdout.trim()) || 0;
-  const r = await ctx.host.run(`systemctl restart ${PKG} && rabbitmqctl await_startup --timeout 120 >/dev/null`, {
-    become: ctx.become,
-    timeoutMs: 300_000,
-  });
+  const lines = await ctx.host.run(`wc -l < ${LOG} 2>/dev/null || echo 0`, { become: ctx.become });
+  const mark = Number(lines.stdout.trim()) || 0;
+  const r = await ctx.host.run(RESTART, { become: ctx.become, timeoutMs: 300_000 });
   if (r.code === 0) return;
-  const said = (
-    await ctx.host.run(
-      `tail -n +${mark + 1} ${LOG} 2>/dev/null | grep '\\[error\\]' | sed 's/^[^]]*\\] <[^>]*> *//' | grep -v '^ *$' | awk '!seen[$0]++' | head -n 8`,
-      { become: ctx.become },
-    )
-  ).stdout.trim();
+  // The new [error] lines, without their timestamps, each once.
+  const errors =
+    sh`tail -n +${mark + 1} ${LOG} 2>/dev/null | ` +
+    `grep '\\[error\\]' | sed 's/^[^]]*\\] <[^>]*> *//' | grep -v '^ *$' | awk '!seen[$0]++' | head -n 8`;
+  const said = (await ctx.host.run(errors, { become: ctx.become })).stdout.trim();
   const prev = `${conf}.rmqplay-prev`;
-  const rb = await ctx.host.run(
-    `[ -f ${q(prev)} ] || exit 4; cp ${q(conf)} ${q(conf + '.rmqplay-failed')}; cp -p ${q(prev)} ${q(conf)} && systemctl restart ${PKG} && rabbitmqctl await_startup --timeout 120 >/dev/null`,
-    { become: ctx.become, timeoutMs: 300_000 },
-  );
+  const failed = conf + '.rmqplay-failed';
+  const restore = sh`[ -f ${prev} ] || exit 4; cp ${conf} ${failed}; cp -p ${prev} ${conf} && ` + RESTART;
+  const rb = await ctx.host.run(restore, { become: ctx.become, timeoutMs: 300_000 });
   const rolled =
     rb.code === 0
-      ? `the previous ${conf} was restored and the node runs with it (the failed one is kept as ${conf}.rmqplay-failed)`
+      ? `the previous ${conf} was restored and the node runs with it (the failed one is kept as ${failed})`
       : rb.code === 4
         ? 'there was no previous config to restore'
         : 'restoring the previous config did not bring it back either';
+  const output = said || r.stderr.trim() || r.stdout.trim() || `nothing in ${LOG}; see journalctl -u ${PKG}`;
   throw new TaskError(
-    `rabbitmq-server did not start with its new configuration; ${rolled}. The node said:\n    ${(said || r.stderr.trim() || r.stdout.trim() || `nothing in ${LOG}; see journalctl -u ${PKG}`).split('\n').join('\n    ')}`,
+    `rabbitmq-server did not start with its new configuration; ${rolled}. The node said:\n    ` +
+      output.split('\n').join('\n    '),
   );
 }

@@ -1,9 +1,9 @@
 // A RabbitMQ user: password (checked with authenticate_user, passed on stdin, never printed),
 // tags, and permissions per vhost (vhosts not listed lose theirs).
 import { Change } from '../pending.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
-import { brandNewCluster, ctl, json, mustOk, needNode, withStdin } from './_rabbitmq.js';
+import { applyCtl, json, listing, readCluster, withStdin } from './_rabbitmq.js';
 
 interface Perm {
   vhost: string;
@@ -25,7 +25,7 @@ interface UserState {
   perms: Perm[];
 }
 
-export const rabbitmq_user: TaskType<UserArgs, UserState> = {
+export const rabbitmq_user: TaskType<UserArgs, UserState, string> = {
   name: 'rabbitmq_user',
   schema: {
     type: 'object',
@@ -57,19 +57,14 @@ export const rabbitmq_user: TaskType<UserArgs, UserState> = {
       ? `rabbitmq_user ${a.name}: a password is needed (keep it in group_vars/rabbitmq/vault.yml)`
       : undefined,
   async check(ctx, a) {
-    if (brandNewCluster(ctx)) return { exists: false, tags: [], passwordOk: false, perms: [] };
-    const peers = needNode(ctx, `user ${a.name}`);
-    const r = await ctl(
-      ctx,
-      {
-        users: 'rabbitmqctl list_users --formatter json',
-        perms: `rabbitmqctl list_user_permissions ${q(a.name)} --formatter json`,
-        auth: withStdin(a.password ?? '', `rabbitmqctl authenticate_user ${q(a.name)}`),
-      },
-      `reading user ${a.name}`,
-      peers,
-    );
-    const users = json<{ user: string; tags: string[] }[]>(mustOk(r.users, 'rabbitmqctl list_users'), 'list_users');
+    const cmds = {
+      users: 'rabbitmqctl list_users --formatter json',
+      perms: sh`rabbitmqctl list_user_permissions ${a.name} --formatter json`,
+      auth: withStdin(a.password ?? '', sh`rabbitmqctl authenticate_user ${a.name}`),
+    };
+    const r = await readCluster(ctx, `user ${a.name}`, cmds, `reading user ${a.name}`);
+    if (!r) return { exists: false, tags: [], passwordOk: false, perms: [] };
+    const users = listing<{ user: string; tags: string[] }[]>(r.users, 'rabbitmqctl list_users');
     const u = users.find((x) => x.user === a.name);
     return {
       exists: !!u,
@@ -80,27 +75,27 @@ export const rabbitmq_user: TaskType<UserArgs, UserState> = {
   },
   plan(a, s) {
     if (a.state === 'absent')
-      return s.exists ? [{ action: `delete user ${a.name}`, data: `rabbitmqctl delete_user ${q(a.name)}` }] : [];
-    const out: Change[] = [];
+      return s.exists ? [{ action: `delete user ${a.name}`, data: sh`rabbitmqctl delete_user ${a.name}` }] : [];
+    const out: Change<string>[] = [];
     const effects = [{ kind: 'other' as const, what: `user ${a.name}` }];
     if (!s.exists)
       out.push({
         action: `create user ${a.name}`,
         effects,
-        data: withStdin(a.password!, `rabbitmqctl add_user ${q(a.name)}`),
+        data: withStdin(a.password!, sh`rabbitmqctl add_user ${a.name}`),
       });
     else if (!s.passwordOk)
       out.push({
         action: `change the password of ${a.name}`,
         effects,
-        data: withStdin(a.password!, `rabbitmqctl change_password ${q(a.name)}`),
+        data: withStdin(a.password!, sh`rabbitmqctl change_password ${a.name}`),
       });
     const tags = [...(a.tags ?? [])].sort();
     if (tags.join(',') !== (s.exists ? s.tags : []).join(','))
       out.push({
         action: `tags of ${a.name}: ${tags.join(', ') || 'none'}`,
         effects,
-        data: `rabbitmqctl set_user_tags ${q(a.name)} ${tags.map(q).join(' ')}`,
+        data: sh`rabbitmqctl set_user_tags ${a.name} ${tags}`,
       });
     for (const p of a.permissions ?? []) {
       const want = { configure: p.configure ?? '.*', write: p.write ?? '.*', read: p.read ?? '.*' };
@@ -109,7 +104,7 @@ export const rabbitmq_user: TaskType<UserArgs, UserState> = {
         out.push({
           action: `permissions of ${a.name} on ${p.vhost}: ${want.configure} ${want.write} ${want.read}`,
           effects,
-          data: `rabbitmqctl set_permissions -p ${q(p.vhost)} ${q(a.name)} ${q(want.configure)} ${q(want.write)} ${q(want.read)}`,
+          data: sh`rabbitmqctl set_permissions -p ${p.vhost} ${a.name} ${want.configure} ${want.write} ${want.read}`,
         });
     }
     for (const have of s.perms)
@@ -117,16 +112,9 @@ export const rabbitmq_user: TaskType<UserArgs, UserState> = {
         out.push({
           action: `clear permissions of ${a.name} on ${have.vhost}`,
           effects,
-          data: `rabbitmqctl clear_permissions -p ${q(have.vhost)} ${q(a.name)}`,
+          data: sh`rabbitmqctl clear_permissions -p ${have.vhost} ${a.name}`,
         });
     return out;
   },
-  async apply(ctx, changes) {
-    const cmds: Record<string, string> = {};
-    changes.forEach((c, i) => {
-      cmds[`c${i}`] = c.data as string;
-    });
-    const r = await ctl(ctx, cmds, 'changing a user');
-    changes.forEach((c, i) => mustOk(r[`c${i}`], c.action));
-  },
+  apply: (ctx, changes) => applyCtl(ctx, changes, 'changing a user'),
 };

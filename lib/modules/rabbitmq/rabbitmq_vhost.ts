@@ -1,8 +1,8 @@
 // A virtual host, with its default queue type (quorum makes every new queue replicated).
 import { TaskError } from '../../util/errors.js';
-import { q } from '../../connection/quote.js';
+import { sh } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
-import { brandNewCluster, ctl, json, mustOk, needNode } from './_rabbitmq.js';
+import { applyCtl, listing, readCluster } from './_rabbitmq.js';
 
 interface VhostArgs {
   name: string;
@@ -11,7 +11,7 @@ interface VhostArgs {
 }
 type VhostState = { exists: false } | { exists: true; dqt: string };
 
-export const rabbitmq_vhost: TaskType<VhostArgs, VhostState> = {
+export const rabbitmq_vhost: TaskType<VhostArgs, VhostState, string> = {
   name: 'rabbitmq_vhost',
   schema: {
     type: 'object',
@@ -24,42 +24,35 @@ export const rabbitmq_vhost: TaskType<VhostArgs, VhostState> = {
     additionalProperties: false,
   },
   async check(ctx, a) {
-    if (brandNewCluster(ctx)) return { exists: false };
-    const peers = needNode(ctx, `vhost ${a.name}`);
-    const r = await ctl(
-      ctx,
-      { list: 'rabbitmqctl list_vhosts name default_queue_type --formatter json' },
-      'listing vhosts',
-      peers,
-    );
-    const v = json<{ name: string; default_queue_type: string }[]>(
-      mustOk(r.list, 'rabbitmqctl list_vhosts'),
-      'list_vhosts',
-    ).find((x) => x.name === a.name);
+    const list = 'rabbitmqctl list_vhosts name default_queue_type --formatter json';
+    const r = await readCluster(ctx, `vhost ${a.name}`, { list }, 'listing vhosts');
+    if (!r) return { exists: false };
+    const vhosts = listing<{ name: string; default_queue_type: string }[]>(r.list, 'rabbitmqctl list_vhosts');
+    const v = vhosts.find((x) => x.name === a.name);
     return v ? { exists: true, dqt: v.default_queue_type } : { exists: false };
   },
   plan(a, s) {
     if (a.state === 'absent')
       return s.exists
-        ? [{ action: `delete vhost ${a.name} (and every queue in it)`, data: `rabbitmqctl delete_vhost ${q(a.name)}` }]
+        ? [{ action: `delete vhost ${a.name} (and every queue in it)`, data: sh`rabbitmqctl delete_vhost ${a.name}` }]
         : [];
-    if (!s.exists)
+    if (!s.exists) {
+      const dqt = a.default_queue_type;
       return [
         {
-          action: `create vhost ${a.name}${a.default_queue_type ? ` (default queue type ${a.default_queue_type})` : ''}`,
+          action: `create vhost ${a.name}` + (dqt ? ` (default queue type ${dqt})` : ''),
           effects: [{ kind: 'other', what: `vhost ${a.name}` }],
-          data: `rabbitmqctl add_vhost ${q(a.name)}${a.default_queue_type ? ` --default-queue-type ${q(a.default_queue_type)}` : ''}`,
+          data: sh`rabbitmqctl add_vhost ${a.name}` + (dqt ? sh` --default-queue-type ${dqt}` : ''),
         },
       ];
+    }
     const have = s.dqt === 'undefined' ? 'classic' : s.dqt;
     if (a.default_queue_type && have !== a.default_queue_type)
       throw new TaskError(
-        `vhost ${a.name} exists with default queue type ${have}; RabbitMQ 3.10 cannot change it in place. Declare queues with x-queue-type, or delete and recreate the vhost (its queues go with it).`,
+        `vhost ${a.name} exists with default queue type ${have}; RabbitMQ 3.10 cannot change it in place. ` +
+          'Declare queues with x-queue-type, or delete and recreate the vhost (its queues go with it).',
       );
     return [];
   },
-  async apply(ctx, changes) {
-    const r = await ctl(ctx, { c: changes[0].data as string }, changes[0].action);
-    mustOk(r.c, changes[0].action);
-  },
+  apply: (ctx, changes) => applyCtl(ctx, changes, changes[0].action),
 };
