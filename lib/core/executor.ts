@@ -11,7 +11,7 @@ import { Change, Pending } from '../modules/pending.js';
 import { Args, TaskCtx, TaskType } from '../modules/task.js';
 import { ConnectError, SkipTask, TaskError, UnknownState } from '../util/errors.js';
 import { assignOwn, overlay, setOwn } from '../util/objects.js';
-import { redact } from '../util/secrets.js';
+import { collectAllStrings, collectSecrets, redact } from '../util/secrets.js';
 import { findFile, Play, Task } from './playbook.js';
 import { argumentErrors } from './schema.js';
 import { OMIT, PlayVars } from './variables.js';
@@ -117,6 +117,8 @@ function finish(
   registered: Record<string, unknown>,
   notify: boolean,
 ): TaskOutcome {
+  // A no_log task's result is secret wherever it goes next (a debug of the registered variable).
+  if (t.noLog) collectAllStrings(registered);
   if (t.register) setOwn(hr.facts, t.register, registered);
   return { status, ignored, registered, notify };
 }
@@ -277,7 +279,11 @@ async function once(t: Task, p: Prepared, hr: HostRun): Promise<Step> {
   const state = await type.check(ctx, args);
   const changes = type.plan(args, state);
   let result: Record<string, unknown> = { changed: changes.length > 0, ...(type.result?.(args, state) ?? {}) };
-  if (type.facts) assignOwn(hr.facts, type.facts(args));
+  if (type.facts) {
+    const facts = type.facts(args);
+    collectSecrets(facts);
+    assignOwn(hr.facts, facts);
+  }
   if (ctx.checkMode) return predict(t, hr, changes, result);
   let failedWhenOverride = false;
   if (changes.length) {

@@ -77,7 +77,8 @@ export class Reporter implements RunEvents {
   }
 
   private emit(obj: Record<string, unknown>): void {
-    this.out(redact(JSON.stringify(redactDeep(obj))) + '\n');
+    // Masked value by value, so that the line stays valid JSON whatever a secret holds.
+    this.out(JSON.stringify(redactDeep(obj)) + '\n');
   }
   private line(s: string): void {
     this.clearLive();

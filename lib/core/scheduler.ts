@@ -11,7 +11,7 @@ import { Connect, Connections } from './connections.js';
 import { ExecEnv, HostRun, isTrue, ItemOutcome, runOnHost, TaskOutcome, whenFalseReason } from './executor.js';
 import { Inventory } from './inventory.js';
 import { matchHosts } from './patterns.js';
-import { LoadedPlaybook, Play, Task } from './playbook.js';
+import { allTasks, LoadedPlaybook, Play, Task } from './playbook.js';
 import { RunEvents, TaskEvent } from './report.js';
 import { InventoryVars, PlayVars } from './variables.js';
 
@@ -108,8 +108,7 @@ export class Scheduler {
   }
 
   private async runPlay(play: Play): Promise<void> {
-    collectSecrets(play.vars);
-    collectSecrets(play.varsFiles);
+    collectPlaySecrets(play);
     const hosts = this.playHosts(play);
     this.events.play(play.name, hosts);
     if (!hosts.length) {
@@ -301,11 +300,14 @@ export class Scheduler {
   }
 }
 
+const NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+
 function lineOf(t: Task, base: Omit<TaskEvent, 'status' | 'changes' | 'ms'>, o: ItemOutcome): TaskEvent {
   const item = o.item === undefined ? {} : { item: t.noLog ? '(hidden: no_log)' : o.item.value };
+  const msg = t.noLog && o.msg ? NO_LOG_MESSAGE : o.msg;
   const changes = t.noLog ? o.changes.map(() => 'hidden (no_log)') : o.changes.map((c) => c.action);
   const diffs = t.noLog ? [] : o.changes.flatMap((c) => (c.diff ? [c.diff] : []));
-  const { status, ms, reason, msg, ignored } = o;
+  const { status, ms, reason, ignored } = o;
   return { ...base, ...item, status, changes, ms, reason, msg, ignored, diffs };
 }
 
@@ -319,6 +321,14 @@ function withInherited(tasks: Task[], parent: Task): Task[] {
     ignoreErrors: c.ignoreErrors ?? parent.ignoreErrors,
     notify: c.notify,
   }));
+}
+
+/** Variables with secret names, wherever the play defines them: vars, vars files, roles, tasks, blocks. */
+function collectPlaySecrets(play: Play): void {
+  collectSecrets(play.vars);
+  collectSecrets(play.varsFiles);
+  for (const r of play.roles) for (const vars of [r.defaults, r.vars, r.params]) collectSecrets(vars);
+  for (const t of allTasks(play)) collectSecrets(t.vars);
 }
 
 /** serial: batches of hosts, by count or percentage; the last size repeats. */

@@ -3,6 +3,7 @@
 // A string that is exactly one {{ x }} yields x's value itself, so lists stay lists.
 import Handlebars from 'handlebars';
 import { setOwn } from '../util/objects.js';
+import { collectSecrets, isSecretName } from '../util/secrets.js';
 
 const hb = Handlebars.create();
 
@@ -176,6 +177,8 @@ function lazyValue(name: string, raw: unknown, view: Record<string, unknown>): (
     state = 'busy';
     try {
       value = renderDeep(raw, view);
+      // A secret-named variable that is a template (a password taken from a vault variable).
+      collectSecrets(value, isSecretName(name));
       state = 'done';
     } finally {
       if (state === 'busy') state = 'raw';

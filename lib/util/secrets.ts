@@ -1,19 +1,28 @@
+// Every value known to be secret is registered here and masked in all output, in the forms it takes
+// on its way there: as written, JSON-escaped, shell-quoted, URL-encoded, base64 (at any alignment
+// inside a longer base64 text), and line by line when it spans lines (as --diff shows it).
 import { setOwn } from './objects.js';
-// Every value known to be secret is registered here and masked in all output.
+
+export const MASK = '********';
 const secrets = new Set<string>();
-const SECRET_NAME = /(password|passwd|secret|cookie|token|private_key|vault)/i;
+let pattern: RegExp | undefined;
+const SECRET_NAME = /(password|passwd|passphrase|secret|cookie|token|private_key|vault|(^|_)pass(_|$))/i;
 
 export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
 }
 
+/** Registers a secret value: any string that is not empty, numbers as their text. */
 export function addSecret(value: unknown): void {
-  if (typeof value === 'string' && value.length >= 4) secrets.add(value);
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text !== 'string' || text === '' || secrets.has(text)) return;
+  secrets.add(text);
+  pattern = undefined;
 }
 
 /** Walks variables and registers every string under a secret-looking name. */
 export function collectSecrets(vars: unknown, underSecret = false): void {
-  if (typeof vars === 'string') {
+  if (typeof vars === 'string' || typeof vars === 'number') {
     if (underSecret) addSecret(vars);
     return;
   }
@@ -26,10 +35,55 @@ export function collectSecrets(vars: unknown, underSecret = false): void {
   }
 }
 
-export function redact(text: string): string {
-  let out = text;
-  for (const s of secrets) if (out.includes(s)) out = out.split(s).join('********');
+/** Every string inside a value (a no_log task's result) becomes a secret, if it is long enough to
+ *  be told apart from ordinary words ("ok", "0"). */
+export function collectAllStrings(value: unknown): void {
+  if (typeof value === 'string') {
+    if (value.trim().length >= 4) addSecret(value.trim());
+  } else if (Array.isArray(value)) value.forEach(collectAllStrings);
+  else if (value && typeof value === 'object') Object.values(value).forEach(collectAllStrings);
+}
+
+/** The forms a secret takes on its way to an output. */
+export function secretForms(s: string): string[] {
+  const forms = new Set<string>([s]);
+  forms.add(JSON.stringify(s).slice(1, -1));
+  forms.add(s.replace(/'/g, `'\\''`));
+  forms.add(encodeURIComponent(s));
+  forms.add(encodeURIComponent(s).replace(/%20/g, '+'));
+  for (const f of base64Forms(s)) forms.add(f);
+  if (s.includes('\n')) for (const line of s.split('\n')) if (line.trim()) forms.add(line);
+  forms.delete('');
+  return [...forms];
+}
+
+/** base64 of the secret at the three alignments it can have inside a longer base64 text: the
+ *  characters that depend on the secret's bytes alone. */
+function base64Forms(s: string): string[] {
+  const bytes = Buffer.from(s);
+  const out = [bytes.toString('base64')];
+  for (let pad = 0; pad < 3; pad++) {
+    const b64 = Buffer.concat([Buffer.alloc(pad), bytes, Buffer.alloc(3)]).toString('base64');
+    const start = Math.ceil((pad * 4) / 3);
+    const end = Math.floor(((pad + bytes.length) * 4) / 3);
+    const core = b64.slice(start, end);
+    if (core.length >= 4) out.push(core);
+  }
   return out;
+}
+
+function secretPattern(): RegExp | undefined {
+  if (!secrets.size) return undefined;
+  if (!pattern) {
+    const forms = [...new Set([...secrets].flatMap(secretForms))].sort((a, b) => b.length - a.length);
+    pattern = new RegExp(forms.map((f) => f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'), 'g');
+  }
+  return pattern;
+}
+
+export function redact(text: string): string {
+  const re = secretPattern();
+  return re ? text.replace(re, MASK) : text;
 }
 
 export function redactDeep<T>(value: T): T {
@@ -37,8 +91,10 @@ export function redactDeep<T>(value: T): T {
   if (Array.isArray(value)) return value.map(redactDeep) as T;
   if (value && typeof value === 'object') {
     const o: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value))
-      setOwn(o, k, isSecretName(k) && typeof v === 'string' ? '********' : redactDeep(v));
+    for (const [k, v] of Object.entries(value)) {
+      const hidden = isSecretName(k) && (typeof v === 'string' || typeof v === 'number');
+      setOwn(o, k, hidden ? MASK : redactDeep(v));
+    }
     return o as T;
   }
   return value;
