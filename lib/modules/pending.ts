@@ -51,30 +51,35 @@ export class Pending {
     return this.entries.length === 0;
   }
 
-  /** The latest pending effect on a path or on a folder above it. */
+  /** The latest pending effect on a path, on a folder above it (removed), or below it (a directory
+   *  made with mkdir -p makes its missing parents too, so they would be directories). */
   file(path: string): Effect | undefined {
-    for (let i = this.entries.length - 1; i >= 0; i--) {
+    return this.fileBefore(path, this.entries.length);
+  }
+
+  private fileBefore(path: string, end: number): Effect | undefined {
+    for (let i = end - 1; i >= 0; i--) {
       const e = this.entries[i].effect;
       if (e.kind !== 'file') continue;
       if (e.path === path) {
         if (e.state !== 'attrs') return e;
-        const base = this.file0(path, i);
-        return base && base.kind === 'file' && base.state !== 'absent' && base.state !== 'link'
-          ? ({ ...base, ...pick(e) } as Effect)
-          : e;
+        // Attributes apply to what the path would be before them, an implied parent included.
+        const base = this.fileBefore(path, i);
+        const hasAttrs = base && base.kind === 'file' && (base.state === 'file' || base.state === 'directory');
+        return hasAttrs ? ({ ...base, ...pick(e) } as Effect) : e;
       }
-      if (e.state === 'absent' && path.startsWith(e.path.replace(/\/$/, '') + '/'))
-        return { kind: 'file', path, state: 'absent' };
+      if (e.state === 'absent' && isUnder(path, e.path)) return { kind: 'file', path, state: 'absent' };
+      if (e.state === 'directory' && isUnder(e.path, path)) return this.parentOf(path, i);
     }
     return undefined;
   }
 
-  private file0(path: string, before: number): Effect | undefined {
-    for (let i = before - 1; i >= 0; i--) {
-      const e = this.entries[i].effect;
-      if (e.kind === 'file' && e.path === path && e.state !== 'attrs') return e;
-    }
-    return undefined;
+  /** A folder above the directory entry i makes: mkdir -p leaves an earlier directory (with its
+   *  attributes) or link there as it is, and makes a missing one with default attributes. */
+  private parentOf(path: string, i: number): Effect {
+    const earlier = this.fileBefore(path, i);
+    const kept = earlier?.kind === 'file' && (earlier.state === 'directory' || earlier.state === 'link');
+    return kept ? earlier : { kind: 'file', path, state: 'directory' };
   }
 
   package(name: string): PendingEntry | undefined {
@@ -106,6 +111,12 @@ export class Pending {
   describe(p: PendingEntry): string {
     return `${p.action} (task "${p.task}")`;
   }
+}
+
+/** Whether path is strictly inside folder ("/" holds everything; a trailing slash is ignored). */
+function isUnder(path: string, folder: string): boolean {
+  const prefix = folder.replace(/\/+$/, '') + '/';
+  return path !== folder && path.startsWith(prefix);
 }
 
 function pick(e: Effect): Record<string, unknown> {
