@@ -248,8 +248,12 @@ export class Scheduler {
     else if (t.meta === 'clear_host_errors') for (const h of all) this.state(h).failed = false;
   }
 
+  /** Handlers in definition order, each on the hosts that notified its name or a topic it listens
+   *  to. A notification is consumed at the end of the flush, so that every handler listening to it
+   *  runs; one that a handler makes for an earlier handler waits for the next flush. */
   private async flushHandlers(run: PlayRun, hosts: string[]): Promise<void> {
     const force = this.opts.forceHandlers || run.play.forceHandlers;
+    const consumed = new Map<string, Set<string>>(hosts.map((h) => [h, new Set()]));
     for (const hd of run.play.handlers) {
       const names = [hd.name, ...hd.listen];
       const targets = hosts.filter((h) => {
@@ -259,10 +263,11 @@ export class Scheduler {
         return notified && canRun && !s.ended;
       });
       if (!targets.length) continue;
-      for (const h of targets) for (const n of names) this.state(h).notified.delete(n);
+      for (const h of targets) for (const n of names) if (this.state(h).notified.has(n)) consumed.get(h)!.add(n);
       const wasFailed = targets.filter((h) => this.state(h).failed);
       await this.asIfNotFailed(wasFailed, () => this.runTask(run, hd, targets));
     }
+    for (const [h, names] of consumed) for (const n of names) this.state(h).notified.delete(n);
   }
 
   private async runTask(run: PlayRun, t: Task, hosts: string[]): Promise<void> {

@@ -75,8 +75,12 @@ function fromEffect(e: Effect, real?: FileState): FileState {
         sha256: e.sha256,
         size: -1,
       };
-    case 'attrs':
-      return real ?? { kind: 'absent' };
+    case 'attrs': {
+      // Only mode, owner and group change: what is there now, with the pending attributes on top.
+      if (!base) return real ?? { kind: 'absent' };
+      const attrs = { mode: e.mode ?? base.mode, owner: e.owner ?? base.owner, group: e.group ?? base.group };
+      return { ...base, ...attrs };
+    }
   }
 }
 

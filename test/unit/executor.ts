@@ -163,3 +163,41 @@ t.test('scheduler: one connection per host through the connect option, typed eve
   t.equal(readFileSync(join(s.dir, 'h2'), 'utf8'), 'h2\n');
   t.equal(lines.length, 4, 'one result line per task and host');
 });
+
+t.test('scheduler: a notification runs the handler of that name and every handler listening to it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rmqplay-listen-'));
+  const pbFile = join(dir, 'pb.yml');
+  const handler = (name: string, extra = '') =>
+    `    - name: ${name}\n${extra}      shell: echo ${name} >> "{{ root }}/ran"\n`;
+  writeFileSync(
+    pbFile,
+    [
+      '- hosts: all',
+      '  tasks:',
+      '    - copy: { content: "x", dest: "{{ root }}/f" }',
+      '      notify: reload',
+      '  handlers:',
+      handler('reload') + handler('also on reload', '      listen: reload\n') + handler('never'),
+    ].join('\n'),
+  );
+  const invFile = join(dir, 'hosts.ini');
+  writeFileSync(invFile, 'h1 ansible_connection=local\n');
+  const events: RunEvents = {
+    play: () => {},
+    taskStart: () => {},
+    result: () => {},
+    hostDone: () => {},
+    rescued: () => {},
+    taskEnd: () => {},
+    message: () => {},
+  };
+  const opts = { check: false, diff: false, tags: [], skipTags: [], forks: 5, forceHandlers: false };
+  const sched = new Scheduler(
+    loadPlaybook(pbFile),
+    loadInventories([invFile]),
+    { ...opts, extraVars: { root: dir } },
+    events,
+  );
+  t.same(await sched.run(), { failed: false, unreachable: false });
+  t.equal(readFileSync(join(dir, 'ran'), 'utf8'), 'reload\nalso on reload\n', 'both ran, once each, in order');
+});
