@@ -242,6 +242,10 @@ async function prepare(t: Task, hr: HostRun, env: ExecEnv, vars: Record<string, 
   // The same schema as before connecting, now that templated values are known.
   const problems = argumentErrors(type.name, args);
   if (problems.length) throw new TaskError(`${type.name}: after rendering, ${problems.join('; ')}`);
+  const find: TaskCtx['findFile'] = (kind, name) => findFile(env.playbookDir, t.file, t.role, kind, name);
+  // The task type's own rules too (they were skipped before connecting for templated values).
+  const problem = type.validate?.(args, find);
+  if (problem) throw new TaskError(`${type.name}: after rendering, ${problem}`);
   const host = await targetHost(t, hr, env, vars);
   const check = t.checkMode === undefined ? env.check : isTrue(t.checkMode);
   const ctx: TaskCtx = {
@@ -253,7 +257,7 @@ async function prepare(t: Task, hr: HostRun, env: ExecEnv, vars: Record<string, 
     vars,
     taskId: t.id,
     taskName: t.name,
-    findFile: (kind, name) => findFile(env.playbookDir, t.file, t.role, kind, name),
+    findFile: find,
   };
   return { type, ctx, args };
 }
