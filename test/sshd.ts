@@ -1,7 +1,7 @@
 // A private sshd on 127.0.0.1 for connection tests (never the lab): a temp host key, a temp authorized_keys
 // per user, a free port; stop() kills it. Needs /usr/sbin/sshd (Debian package openssh-server).
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +35,9 @@ export async function startSshd(users: string[] = ['root']): Promise<Sshd> {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]);
   const pub = execFileSync('cat', [`${keyFile}.pub`], { encoding: 'utf8' });
-  for (const u of users) writeFileSync(join(dir, `${u}.keys`), pub);
+  // sshd reads authorized_keys as the user logging in.
+  chmodSync(dir, 0o755);
+  for (const u of users) writeFileSync(join(dir, `${u}.keys`), pub, { mode: 0o644 });
   const port = await freePort();
   const hostPub = execFileSync('cat', [`${hostKey}.pub`], { encoding: 'utf8' })
     .split(' ')
@@ -99,7 +101,9 @@ export async function startSshd(users: string[] = ['root']): Promise<Sshd> {
 /** A throwaway local user (useradd), removed by the returned function. */
 export function throwawayUser(name: string, sudoers: string, password?: string): () => void {
   execFileSync('sh', ['-c', 'id -u "$1" >/dev/null 2>&1 || useradd -m -s /bin/sh "$1"', 'sh', name]);
+  // Without a password, '*' rather than useradd's '!': sshd refuses keys for a locked account.
   if (password !== undefined) execFileSync('chpasswd', { input: `${name}:${password}\n` });
+  else execFileSync('usermod', ['-p', '*', name]);
   writeFileSync(`/etc/sudoers.d/${name}`, `${sudoers}\n`, { mode: 0o440 });
   return () => {
     rmSync(`/etc/sudoers.d/${name}`, { force: true });
