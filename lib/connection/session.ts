@@ -17,6 +17,7 @@ interface Current {
   seq: number;
   nonce: string;
   timeoutMs: number;
+  startedAt: number;
   become?: Become;
   prompt?: string;
   answered: boolean;
@@ -36,7 +37,7 @@ interface Header {
 const MAX_HEADER = 200;
 // Headroom over the command's own timeout, which the host enforces itself (it kills the process group).
 const BACKSTOP_MS = 30_000;
-const HEADER = /^([FBX]) (\d+) ([0-9a-f]+) (T|\d+) (\d+) (\d+)$/;
+const HEADER = /^([FBX]) (\d+) ([0-9a-f]+) (\d+) (\d+) (\d+)$/;
 
 export class ShellSession {
   dead = false;
@@ -74,6 +75,7 @@ export class ShellSession {
         seq,
         nonce,
         timeoutMs,
+        startedAt: Date.now(),
         become,
         prompt: cmd.prompt,
         answered: false,
@@ -183,7 +185,9 @@ export class ShellSession {
     this.state = 'idle';
     const stdout = body.subarray(0, h.outBytes).toString('utf8');
     const stderr = body.subarray(h.outBytes).toString('utf8');
-    if (h.code === 'T') return this.fail(timedOut(cur.timeoutMs, this.hostName));
+    // timeout(1) kills the command's group with SIGKILL: 137 once the time has passed.
+    const killedLate = h.code === '137' && Date.now() - cur.startedAt >= cur.timeoutMs;
+    if (h.kind === 'F' && killedLate) return this.fail(timedOut(cur.timeoutMs, this.hostName));
     if (h.kind === 'F') return this.finish({ code: Number(h.code), stdout, stderr });
     if (h.kind === 'X') {
       return this.finish({

