@@ -1,7 +1,7 @@
 // A private sshd on 127.0.0.1 for connection tests (never the lab): a temp host key, a temp authorized_keys
 // per user, a free port; stop() kills it. Needs /usr/sbin/sshd (Debian package openssh-server).
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,4 +109,19 @@ export function throwawayUser(name: string, sudoers: string, password?: string):
     rmSync(`/etc/sudoers.d/${name}`, { force: true });
     execFileSync('sh', ['-c', 'userdel -r "$1" 2>/dev/null; true', 'sh', name]);
   };
+}
+
+/** Processes on this machine whose command line holds a secret. */
+export function cmdlinesWith(secret: string): string[] {
+  const found: string[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const c = readFileSync(`/proc/${p}/cmdline`, 'latin1');
+      if (c.includes(secret)) found.push(`${p}: ${c.slice(0, 120)}`);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return found;
 }

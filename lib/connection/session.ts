@@ -207,19 +207,19 @@ export class ShellSession {
   }
 
   private finish(r: RunResult): void {
-    const cur = this.current;
-    if (!cur) return;
-    this.current = undefined;
-    clearTimeout(cur.timer);
-    cur.resolve(r);
+    this.settle()?.resolve(r);
   }
 
   private fail(e: Error): void {
+    this.settle()?.reject(e);
+  }
+
+  /** The current command, now done with (no more frame expected, its timer stopped). */
+  private settle(): Current | undefined {
     const cur = this.current;
-    if (!cur) return;
     this.current = undefined;
-    clearTimeout(cur.timer);
-    cur.reject(e);
+    clearTimeout(cur?.timer);
+    return cur;
   }
 }
 

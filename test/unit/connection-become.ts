@@ -10,21 +10,7 @@ import { join } from 'node:path';
 import { Host } from '../../dist/lib/connection/host.js';
 import { LocalHost } from '../../dist/lib/connection/local.js';
 import { SshHost } from '../../dist/lib/connection/ssh.js';
-import { startSshd, throwawayUser } from '../sshd.js';
-
-function cmdlinesWith(secret: string): string[] {
-  const found: string[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const c = readFileSync(`/proc/${p}/cmdline`, 'latin1');
-      if (c.includes(secret)) found.push(`${p}: ${c.slice(0, 120)}`);
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  return found;
-}
+import { cmdlinesWith, startSshd, throwawayUser } from '../sshd.js';
 
 async function putProperties(t: Tap.Test, host: Host): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rmqplay-put-'));

@@ -4,13 +4,13 @@
 // in linear time, UTF-8 split across chunks survives, a 1 MiB script runs, become puts no script on a
 // command line.
 import t from 'tap';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Host } from '../../dist/lib/connection/host.js';
 import { LocalHost } from '../../dist/lib/connection/local.js';
 import { SshHost } from '../../dist/lib/connection/ssh.js';
-import { startSshd } from '../sshd.js';
+import { cmdlinesWith, startSshd } from '../sshd.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rmqplay-conn-'));
 
@@ -65,20 +65,6 @@ function gone(pid: string): boolean {
   } catch {
     return true;
   }
-}
-
-function cmdlinesWith(secret: string): string[] {
-  const found: string[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const c = readFileSync(`/proc/${p}/cmdline`, 'latin1');
-      if (c.includes(secret)) found.push(`${p}: ${c.slice(0, 120)}`);
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  return found;
 }
 
 async function properties(t: Tap.Test, host: Host): Promise<void> {
