@@ -197,7 +197,10 @@ export class ShellSession {
       });
     }
     const noPassword = cur.become?.password === undefined && /password is required/.test(stderr);
-    this.finish(noPassword ? { code: 97, stdout, stderr: needsPassword(this.loginUser) } : { code: 1, stdout, stderr });
+    if (noPassword) return this.finish({ code: 97, stdout, stderr: needsPassword(this.loginUser) });
+    // What sudo said while authenticating (e.g. not in sudoers) says more than its first `-n` refusal.
+    const said = cur.prompt ? cur.auth.split(cur.prompt).join('').trim() : '';
+    this.finish({ code: 1, stdout, stderr: said ? `${said}\n${stderr}` : stderr });
   }
 
   private injected(what: string): void {
