@@ -1,9 +1,10 @@
 // Scripts shared by every Host implementation: the persistent shell's setup, the line that runs one
 // command (as the login user or through sudo), atomic put, get.
 //
-// How a command runs. The controller writes one line to a long-lived `sh`; that line carries the script
-// base64-encoded into the builtin printf, piped into a fixed runner program (`sh -c "$R"`, no secret in any
-// argv). The runner, as the login user or as the become user, stores the script in its own 0700 temp
+// How a command runs. The controller writes one line to a long-lived `sh`; that line calls a shell function
+// with the script as a quoted argument (a function starts no program: no script or secret in any argv);
+// through sudo the builtin printf pipes it into a fixed runner (`sh -c "$R"`). The runner, as the login user
+// or as the become user, stores the script in its own 0700 temp
 // folder, runs it in a process group of its own (timeout(1)) with stdin /dev/null and stdout/stderr
 // in files there (the 0700 folder keeps others out; the command keeps the login's umask), waits, kills
 // whatever is left of that group, and prints one frame:
@@ -14,23 +15,33 @@ import { randomBytes } from 'node:crypto';
 import { Become, PutOptions } from './host.js';
 import { q, sh } from './quote.js';
 
-// The runner: $1 seq, $2 nonce, $3 timeout in seconds, $4 a folder to reuse (the login's own, made at setup;
-// empty through sudo: a fresh one); stdin is the script, base64-encoded. timeout(1) runs the command in a
-// process group of its own (and kills that whole group when time is up: exit 137, which the controller
-// reads as a timeout once the time has passed); what is left of the group is killed after.
-const RUNNER = `d=$4
-[ -n "$d" ] || d=$(mktemp -d) || exit 1
-base64 -d >"$d/s" || exit 1
-timeout -s KILL "$3" sh "$d/s" </dev/null >"$d/o" 2>"$d/e" &
+// Running one command, with $d a 0700 folder holding the script in $d/s; $1 seq, $2 nonce, $3 timeout in
+// seconds. timeout(1) runs the command in a process group of its own (and kills that whole group when time
+// is up: exit 137, which the controller reads as a timeout once the time has passed); what is left of the
+// group is killed after. Four programs a command: timeout, sh, stat, cat.
+const RUN_CORE = `timeout -s KILL "$3" sh "$d/s" </dev/null >"$d/o" 2>"$d/e" &
 p=$!
 wait "$p" 2>/dev/null
 c=$?
 kill -9 -"$p" 2>/dev/null
-set -- "$1" "$2" "$c" $(stat -c %s "$d/o" "$d/e") "$4"
+set -- "$1" "$2" "$c" $(stat -c %s "$d/o" "$d/e")
 printf 'F %s %s %s %s %s\\n' "$1" "$2" "$3" "$4" "$5"
-head -c "$4" "$d/o"
-head -c "$5" "$d/e"
-[ -n "$6" ] || rm -rf "$d"
+cat "$d/o" "$d/e"`;
+
+// As the login user: a function of the persistent shell, run in a subshell (a fork, no new program), with
+// the script as its fourth argument (a function's arguments are on no command line) and the folder made at setup.
+const RUN_HERE = `__rmqplay_run() (
+  d=$D
+  printf %s "$4" >"$d/s" || exit 1
+  ${RUN_CORE.split('\n').join('\n  ')}
+  exit 0
+)`;
+
+// Through sudo, as the become user: the same in a fresh 0700 folder, the script read on stdin.
+const RUNNER = `d=$(mktemp -d) || exit 1
+cat >"$d/s" || exit 1
+${RUN_CORE}
+rm -rf "$d"
 exit 0`;
 
 // Through sudo: $1 user, $2 seq, $3 nonce, $4 timeout, $5 sudo prompt ('' without a password), $6 script.
@@ -56,6 +67,7 @@ export function setupScript(nonce: string): string {
     'D=$(mktemp -d) || exit 1',
     `trap 'rm -rf "$D"' EXIT`,
     `R=${q(RUNNER)}`,
+    RUN_HERE,
     BECOME,
     sh`printf 'R %s\\n' ${nonce}`,
     '',
@@ -77,15 +89,13 @@ export function commandLine(
   loginUser: string,
   become?: Become,
 ): CommandLine {
-  const b64 = Buffer.from(script).toString('base64');
   const seconds = (Math.max(timeoutMs, 1) / 1000).toFixed(3);
   const failed = sh`printf 'X %s %s %s 0 0\\n' ${seq} ${nonce}` + ' "$?"';
   if (!become || become.user === loginUser) {
-    const run = sh`printf %s ${b64} | sh -c "$R" rmqplay-runner ${seq} ${nonce} ${seconds}` + ' "$D"';
-    return { line: `${run} || ${failed}\n` };
+    return { line: sh`__rmqplay_run ${seq} ${nonce} ${seconds} ${script}` + ` || ${failed}\n` };
   }
   const prompt = become.password === undefined ? undefined : `[rmqplay sudo ${randomBytes(8).toString('hex')}]`;
-  const args = sh`${become.user} ${seq} ${nonce} ${seconds} ${prompt ?? ''} ${b64}`;
+  const args = sh`${become.user} ${seq} ${nonce} ${seconds} ${prompt ?? ''} ${script}`;
   return { line: `__rmqplay_become ${args} || ${failed}\n`, prompt };
 }
 
