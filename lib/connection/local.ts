@@ -1,16 +1,30 @@
-// The local Host (zx): runs the same scripts on this machine, so tasks can be unit-tested locally.
-import { $ } from 'zx';
+// The local Host: runs the same scripts on this machine, so tasks can be unit-tested locally. Each command
+// gets its own `sh` (no argument but its name), driven by the same ShellSession as the SSH host.
+import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { Become, Host, PutOptions, RunOptions, RunResult } from './host.js';
-import { getScript, putScript, wrapBecome } from './shellscripts.js';
+import { ShellSession } from './session.js';
+import { getScript, putScript } from './shellscripts.js';
 
 export class LocalHost implements Host {
   constructor(public readonly name = 'localhost') {}
 
   async run(script: string, opts: RunOptions = {}): Promise<RunResult> {
-    const full = wrapBecome(script, userInfo().username, opts.become);
-    const p = await $({ nothrow: true, quiet: true, timeout: opts.timeoutMs ?? 600_000, input: '' })`sh -c ${full}`;
-    return { code: p.exitCode ?? 1, stdout: p.stdout, stderr: p.stderr };
+    const child = spawn('sh', [], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const io = { write: (d: string) => child.stdin.write(d), destroy: () => child.kill('SIGKILL') };
+    const session = new ShellSession(io, this.name, userInfo().username);
+    child.stdin.on('error', () => undefined);
+    child.stdout.on('data', (d: Buffer) => session.onStdout(d));
+    child.stderr.on('data', (d: Buffer) => session.onStderr(d));
+    child.on('close', () => session.onClose());
+    child.on('error', () => session.onClose());
+    try {
+      await session.ready;
+      return await session.run(script, opts.timeoutMs ?? 600_000, opts.become);
+    } finally {
+      // End of input: the shell exits (and removes its temp folder) once the command is done.
+      child.stdin.end();
+    }
   }
 
   async put(path: string, bytes: Buffer | string, opts: PutOptions = {}): Promise<void> {

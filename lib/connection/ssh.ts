@@ -1,16 +1,15 @@
 // The SSH Host: one node-ssh connection per host for the whole run, and one long-lived `sh`
-// channel on it, fed scripts that end by printing a unique end marker with the exit status
-// (about 45 ms saved per command against a new exec channel). stdout and stderr are framed
-// separately; each command has a timeout; a dead or timed-out shell is replaced by a fresh channel.
-import { randomBytes } from 'node:crypto';
+// channel on it (about 45 ms saved per command against a new exec channel), driven by ShellSession
+// (session.ts): framed by length, each command in its own process group, killed on timeout; a dead
+// shell, or one that received injected bytes, is replaced by a fresh channel.
 import { homedir } from 'node:os';
 import { NodeSSH } from 'node-ssh';
 import type { ClientChannel } from 'ssh2';
 import { ConnectError } from '../util/errors.js';
 import { Become, Host, PutOptions, RunOptions, RunResult } from './host.js';
 import { knownKeys } from './knownhosts.js';
-import { sh } from './quote.js';
-import { wrapBecome, putScript, getScript } from './shellscripts.js';
+import { ShellSession } from './session.js';
+import { putScript, getScript } from './shellscripts.js';
 
 export interface SshTarget {
   name: string;
@@ -48,23 +47,9 @@ export function sshTarget(name: string, vars: Record<string, unknown>): SshTarge
   };
 }
 
-interface Pending {
-  marker: string;
-  resolve: (r: RunResult) => void;
-  reject: (e: Error) => void;
-  out: string;
-  err: string;
-  outDone?: number;
-  errDone?: boolean;
-  timer?: NodeJS.Timeout;
-}
-
 export class SshHost implements Host {
   private ssh = new NodeSSH();
-  private shell?: ClientChannel;
-  private token = randomBytes(8).toString('hex');
-  private seq = 0;
-  private current?: Pending;
+  private session?: ShellSession;
   private queue: Promise<unknown> = Promise.resolve();
   private connected = false;
   /** Commands run, for the benchmark and tests that prove one connection per host. */
@@ -106,13 +91,13 @@ export class SshHost implements Host {
     this.connected = true;
     this.ssh.connection?.on('close', () => {
       this.connected = false;
-      this.shell = undefined;
-      this.current?.reject(new ConnectError(t.name, 'connection closed'));
+      this.session?.onClose();
+      this.session = undefined;
     });
   }
 
-  private async openShell(): Promise<ClientChannel> {
-    if (this.shell) return this.shell;
+  private async openShell(): Promise<ShellSession> {
+    if (this.session && !this.session.dead) return this.session;
     await this.connect();
     const conn = this.ssh.connection!;
     const ch = await new Promise<ClientChannel>((res, rej) =>
@@ -121,72 +106,38 @@ export class SshHost implements Host {
       ),
     );
     this.stats.channels++;
-    ch.on('data', (d: Buffer) => this.onData('out', d.toString('utf8')));
-    ch.stderr.on('data', (d: Buffer) => this.onData('err', d.toString('utf8')));
-    ch.on('close', () => {
-      if (this.shell === ch) this.shell = undefined;
-      const cur = this.current;
-      if (cur) {
-        this.current = undefined;
-        clearTimeout(cur.timer);
-        cur.reject(new ConnectError(this.name, 'the remote shell ended unexpectedly'));
-      }
-    });
-    this.shell = ch;
-    return ch;
-  }
-
-  private onData(which: 'out' | 'err', text: string): void {
-    const cur = this.current;
-    if (!cur) return;
-    if (which === 'out') {
-      cur.out += text;
-      const m = new RegExp(`\\n${cur.marker} (\\d+)\\n$`).exec(cur.out);
-      if (m) {
-        cur.outDone = Number(m[1]);
-        cur.out = cur.out.slice(0, m.index);
-      }
-    } else {
-      cur.err += text;
-      if (cur.err.endsWith(`\n${cur.marker}\n`)) {
-        cur.errDone = true;
-        cur.err = cur.err.slice(0, -(cur.marker.length + 2));
-      }
+    const session = new ShellSession(
+      { write: (d) => ch.write(d), destroy: () => ch.close() },
+      this.name,
+      this.target.user,
+    );
+    ch.on('data', (d: Buffer) => session.onStdout(d));
+    ch.stderr.on('data', (d: Buffer) => session.onStderr(d));
+    ch.on('close', () => session.onClose());
+    this.session = session;
+    try {
+      await session.ready;
+    } catch (e) {
+      throw new ConnectError(this.name, `cannot start a shell: ${(e as Error).message}`);
     }
-    if (cur.outDone !== undefined && cur.errDone) {
-      clearTimeout(cur.timer);
-      this.current = undefined;
-      cur.resolve({ code: cur.outDone, stdout: cur.out, stderr: cur.err });
-    }
+    return session;
   }
 
   run(script: string, opts: RunOptions = {}): Promise<RunResult> {
-    const job = this.queue.then(() =>
-      this.runNow(wrapBecome(script, this.target.user, opts.become), opts.timeoutMs ?? this.defaultTimeoutMs),
-    );
+    const job = this.queue.then(() => this.runNow(script, opts));
     this.queue = job.catch(() => undefined);
     return job;
   }
 
-  private async runNow(script: string, timeoutMs: number): Promise<RunResult> {
-    const ch = await this.openShell();
+  private async runNow(script: string, opts: RunOptions): Promise<RunResult> {
+    const session = await this.openShell();
     this.stats.commands++;
-    const marker = `__RMQPLAY_${this.token}_${++this.seq}__`;
-    return new Promise<RunResult>((resolve, reject) => {
-      const p: Pending = { marker, resolve, reject, out: '', err: '' };
-      p.timer = setTimeout(() => {
-        this.current = undefined;
-        this.shell = undefined;
-        ch.close();
-        reject(new Error(`command timed out after ${Math.round(timeoutMs / 1000)} s on ${this.name}`));
-      }, timeoutMs);
-      this.current = p;
-      const b64 = Buffer.from(script).toString('base64');
-      const run = sh`(eval "$(printf '%s' ${b64} | base64 -d)") </dev/null`;
-      const endOut = sh`printf '\\n%s %d\\n' ${marker}` + ' $?';
-      const endErr = sh`printf '\\n%s\\n' ${marker}` + ' >&2';
-      ch.write(`${run}\n${endOut}\n${endErr}\n`);
-    });
+    try {
+      return await session.run(script, opts.timeoutMs ?? this.defaultTimeoutMs, opts.become);
+    } catch (e) {
+      if (session.dead && !this.connected) throw new ConnectError(this.name, 'connection closed');
+      throw e;
+    }
   }
 
   async put(path: string, bytes: Buffer | string, opts: PutOptions = {}): Promise<void> {
@@ -210,7 +161,8 @@ export class SshHost implements Host {
   }
 
   async close(): Promise<void> {
-    this.shell?.end();
+    this.session?.drop();
+    this.session = undefined;
     this.ssh.dispose();
     this.connected = false;
   }

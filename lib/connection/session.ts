@@ -1,0 +1,231 @@
+// The controller's side of a long-lived `sh` (an SSH channel or a local child process): writes one command
+// line at a time (shellscripts.ts) and reads its frame by length, in linear time over Buffers, decoding
+// UTF-8 once the frame is complete. The framing does not rely on a secret: a command's output goes to files
+// on the host, so any byte that arrives while no frame is expected, or a header whose seq or nonce is not
+// the current command's, was injected; that command fails and the shell is dropped for a fresh one.
+import { randomBytes } from 'node:crypto';
+import { Become, RunResult } from './host.js';
+import { commandLine, needsPassword, setupScript } from './shellscripts.js';
+
+export interface ShellIo {
+  write(data: string): void;
+  /** Ends the shell at once (closes the channel, kills the process). */
+  destroy(): void;
+}
+
+interface Current {
+  seq: number;
+  nonce: string;
+  timeoutMs: number;
+  startedAt: number;
+  become?: Become;
+  prompt?: string;
+  answered: boolean;
+  auth: string;
+  resolve: (r: RunResult) => void;
+  reject: (e: Error) => void;
+  timer?: NodeJS.Timeout;
+}
+
+interface Header {
+  kind: string;
+  code: string;
+  outBytes: number;
+  errBytes: number;
+}
+
+const MAX_HEADER = 200;
+// Headroom over the command's own timeout, which the host enforces itself (it kills the process group).
+const BACKSTOP_MS = 30_000;
+const HEADER = /^([FBX]) (\d+) ([0-9a-f]+) (\d+) (\d+) (\d+)$/;
+
+export class ShellSession {
+  dead = false;
+  readonly ready: Promise<void>;
+  private seq = 0;
+  private readyNonce = randomBytes(8).toString('hex');
+  private state: 'starting' | 'idle' | 'header' | 'body' = 'starting';
+  private current?: Current;
+  private onReady?: { resolve: () => void; reject: (e: Error) => void };
+  private line: Buffer[] = [];
+  private lineBytes = 0;
+  private header?: Header;
+  private body: Buffer[] = [];
+  private bodyBytes = 0;
+
+  constructor(
+    private io: ShellIo,
+    private hostName: string,
+    private loginUser: string,
+  ) {
+    this.ready = new Promise((resolve, reject) => (this.onReady = { resolve, reject }));
+    this.ready.catch(() => undefined);
+    io.write(setupScript(this.readyNonce));
+  }
+
+  run(script: string, timeoutMs: number, become?: Become): Promise<RunResult> {
+    if (this.dead || this.current || this.state !== 'idle') {
+      return Promise.reject(new Error(`the shell on ${this.hostName} is not ready for a command`));
+    }
+    const seq = ++this.seq;
+    const nonce = randomBytes(8).toString('hex');
+    const cmd = commandLine(seq, nonce, script, timeoutMs, this.loginUser, become);
+    return new Promise<RunResult>((resolve, reject) => {
+      const cur: Current = {
+        seq,
+        nonce,
+        timeoutMs,
+        startedAt: Date.now(),
+        become,
+        prompt: cmd.prompt,
+        answered: false,
+        auth: '',
+        resolve,
+        reject,
+      };
+      cur.timer = setTimeout(() => this.fail(timedOut(timeoutMs, this.hostName)), timeoutMs + BACKSTOP_MS);
+      this.current = cur;
+      this.state = 'header';
+      this.io.write(cmd.line);
+    });
+  }
+
+  onStdout(chunk: Buffer): void {
+    let off = 0;
+    while (off < chunk.length && !this.dead) {
+      if (this.state === 'idle') return this.injected('output arrived while no command was running');
+      if (this.state === 'body') {
+        off = this.takeBody(chunk, off);
+        continue;
+      }
+      const nl = chunk.indexOf(10, off);
+      const end = nl < 0 ? chunk.length : nl;
+      this.line.push(chunk.subarray(off, end));
+      this.lineBytes += end - off;
+      if (this.state === 'header' && this.lineBytes > MAX_HEADER) return this.injected('a frame header is too long');
+      if (nl < 0) return;
+      off = nl + 1;
+      const text = Buffer.concat(this.line).toString('latin1');
+      this.line = [];
+      this.lineBytes = 0;
+      if (this.state === 'starting') this.started(text);
+      else this.headerLine(text);
+    }
+  }
+
+  onStderr(chunk: Buffer): void {
+    if (this.dead || this.state === 'starting') return;
+    const cur = this.current;
+    if (!cur?.prompt) return this.injected('bytes arrived on stderr');
+    // Only sudo writes here, while it authenticates: answer its unique prompt once, never a second time.
+    cur.auth += chunk.toString('utf8');
+    const first = cur.auth.indexOf(cur.prompt);
+    if (first < 0) return;
+    if (!cur.answered) {
+      cur.answered = true;
+      this.io.write(`${cur.become?.password ?? ''}\n`);
+    }
+    if (cur.auth.indexOf(cur.prompt, first + cur.prompt.length) < 0) return;
+    const said = cur.auth.split(cur.prompt).join('').trim();
+    this.finish({ code: 1, stdout: '', stderr: `${said}\nsudo: 1 incorrect password attempt`.trim() });
+    this.drop();
+  }
+
+  onClose(): void {
+    if (this.dead) return;
+    this.dead = true;
+    const gone = new Error(`the shell on ${this.hostName} ended unexpectedly`);
+    this.onReady?.reject(gone);
+    this.fail(gone);
+  }
+
+  /** Ends the shell; a command still running fails. */
+  drop(): void {
+    if (!this.dead) {
+      this.dead = true;
+      this.onReady?.reject(new Error(`the shell on ${this.hostName} was closed`));
+      this.io.destroy();
+    }
+    this.fail(new Error(`the shell on ${this.hostName} was closed`));
+  }
+
+  private started(line: string): void {
+    // Lines before the ready line come from the login's rc files: ignored.
+    if (line !== `R ${this.readyNonce}`) return;
+    this.state = 'idle';
+    this.onReady?.resolve();
+  }
+
+  private headerLine(line: string): void {
+    const cur = this.current!;
+    const m = HEADER.exec(line);
+    if (!m) return this.injected('a malformed frame header');
+    if (Number(m[2]) !== cur.seq || m[3] !== cur.nonce) return this.injected('a frame for another command');
+    this.header = { kind: m[1], code: m[4], outBytes: Number(m[5]), errBytes: Number(m[6]) };
+    this.state = 'body';
+    this.body = [];
+    this.bodyBytes = 0;
+    if (this.header.outBytes + this.header.errBytes === 0) this.complete();
+  }
+
+  private takeBody(chunk: Buffer, off: number): number {
+    const h = this.header!;
+    const take = Math.min(h.outBytes + h.errBytes - this.bodyBytes, chunk.length - off);
+    this.body.push(chunk.subarray(off, off + take));
+    this.bodyBytes += take;
+    if (this.bodyBytes === h.outBytes + h.errBytes) this.complete();
+    return off + take;
+  }
+
+  private complete(): void {
+    const h = this.header!;
+    const cur = this.current!;
+    const body = Buffer.concat(this.body, this.bodyBytes);
+    this.body = [];
+    this.state = 'idle';
+    const stdout = body.subarray(0, h.outBytes).toString('utf8');
+    const stderr = body.subarray(h.outBytes).toString('utf8');
+    // timeout(1) kills the command's group with SIGKILL: 137 once the time has passed.
+    const killedLate = h.code === '137' && Date.now() - cur.startedAt >= cur.timeoutMs;
+    if (h.kind === 'F' && killedLate) return this.fail(timedOut(cur.timeoutMs, this.hostName));
+    if (h.kind === 'F') return this.finish({ code: Number(h.code), stdout, stderr });
+    if (h.kind === 'X') {
+      return this.finish({
+        code: Number(h.code) || 1,
+        stdout,
+        stderr: `the command runner failed on ${this.hostName}`,
+      });
+    }
+    const noPassword = cur.become?.password === undefined && /password is required/.test(stderr);
+    if (noPassword) return this.finish({ code: 97, stdout, stderr: needsPassword(this.loginUser) });
+    // What sudo said while authenticating (e.g. not in sudoers) says more than its first `-n` refusal.
+    const said = cur.prompt ? cur.auth.split(cur.prompt).join('').trim() : '';
+    this.finish({ code: 1, stdout, stderr: said ? `${said}\n${stderr}` : stderr });
+  }
+
+  private injected(what: string): void {
+    const why = `${what} on the shell of ${this.hostName}: output was injected or lost; the shell is replaced`;
+    this.fail(new Error(why));
+    this.drop();
+  }
+
+  private finish(r: RunResult): void {
+    this.settle()?.resolve(r);
+  }
+
+  private fail(e: Error): void {
+    this.settle()?.reject(e);
+  }
+
+  /** The current command, now done with (no more frame expected, its timer stopped). */
+  private settle(): Current | undefined {
+    const cur = this.current;
+    this.current = undefined;
+    clearTimeout(cur?.timer);
+    return cur;
+  }
+}
+
+function timedOut(timeoutMs: number, host: string): Error {
+  return new Error(`command timed out after ${Math.round(timeoutMs / 1000)} s on ${host}`);
+}
