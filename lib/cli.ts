@@ -21,17 +21,24 @@ import { collectSecrets, redact } from './util/secrets.js';
 import { setOwn } from './util/objects.js';
 import { loadYamlFile } from './language/yaml.js';
 import { labMain } from './lab/cli.js';
+import { vaultMain } from './tools/vault.js';
+import { setVaultPasswords, VaultError } from './util/vault.js';
+import { loadVaultPasswords, noVaultSources, VaultSources } from './util/vaultpass.js';
 
 export const USAGE = `Usage: rmqplay PLAYBOOK [-i INVENTORY]... [--check] [--diff] [--limit PATTERN]
                [--tags T] [--skip-tags T] [-e KEY=VALUE | -e @FILE]... [--forks N] [--json]
-               [--force-handlers]
+               [--force-handlers] [-u USER] [--private-key FILE] [--vault-password-file F]
        rmqplay lab up [--nodes N] [--subnet 10.77.0.0/24] [--cache DIR]
        rmqplay lab down | status | kill NODE | cut NODE | heal NODE | start NODE
+       rmqplay vault create|encrypt|decrypt|view|edit|encrypt_string|rekey [FILE...] (see rmqplay vault --help)
 
 Runs an Ansible-style YAML playbook over SSH. Nothing is sent to any host before the
 playbook, its imports, templates, variables and the inventory have been validated.
 
-  -i, --inventory X   an inventory path, or a name: inventory/X.yml, .yaml, .ini or inventory/X/
+  -i, --inventory X   an inventory path, or a name: inventory/X.yml, .yaml, .ini or inventory/X/,
+                      or a list of hosts: host1,host2:2222,
+  -u, --user U        log in as U (over the inventory's ansible_user; -e ansible_user=... wins)
+      --private-key F log in with the key F (over ansible_ssh_private_key_file; -e wins)
   -C, --check         dry run: report what would change, change nothing
   -D, --diff          show unified diffs of files that change (or would)
   -l, --limit P       only hosts matching the pattern P (a:b, a:!b, a:&b, globs)
@@ -41,6 +48,8 @@ playbook, its imports, templates, variables and the inventory have been validate
   -f, --forks N       hosts worked on at once (default 50)
       --json          NDJSON events on stdout instead of text
       --force-handlers  run notified handlers even on hosts that failed
+      --vault-password-file F, --vault-id [ID@]F|prompt, -J/--ask-vault-pass
+                      passwords for ansible-vault files and !vault values (also ANSIBLE_VAULT_PASSWORD_FILE)
 
 Exit codes: 0 ok, 1 error, 2 a task failed, 3 a host was unreachable, 4 bad input, 5 bad options.
 `;
@@ -60,6 +69,10 @@ export interface CliOptions {
   forks: number;
   json: boolean;
   forceHandlers: boolean;
+  /** Where vault passwords come from. */
+  vault: VaultSources;
+  /** -u/--user and --private-key: above the inventory's login, below -e (Ansible's precedence). */
+  login: { user?: string; privateKey?: string };
 }
 
 export function parseArgs(argv: string[]): CliOptions {
@@ -75,6 +88,8 @@ export function parseArgs(argv: string[]): CliOptions {
     forks: 50,
     json: false,
     forceHandlers: false,
+    vault: noVaultSources(),
+    login: {},
   };
   const need = (i: number, flag: string) => {
     if (i >= argv.length) throw new OptionsError(`${flag} needs a value`);
@@ -91,6 +106,14 @@ export function parseArgs(argv: string[]): CliOptions {
       case '-i':
       case '--inventory':
         o.inventories.push(val());
+        break;
+      case '-u':
+      case '--user':
+        o.login.user = val();
+        break;
+      case '--private-key':
+      case '--key-file':
+        o.login.privateKey = val();
         break;
       case '-C':
       case '--check':
@@ -127,6 +150,18 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       case '--force-handlers':
         o.forceHandlers = true;
+        break;
+      case '--vault-password-file':
+      case '--vault-pass-file':
+        o.vault.files.push(val());
+        break;
+      case '--vault-id':
+        o.vault.ids.push(val());
+        break;
+      case '-J':
+      case '--ask-vault-pass':
+      case '--ask-vault-password':
+        o.vault.ask = true;
         break;
       default:
         if (a.startsWith('-')) throw new OptionsError(`unknown option ${a}; see rmqplay --help`);
@@ -189,6 +224,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (argv[0] === 'lab') return await labMain(argv.slice(1));
+  if (argv[0] === 'vault') return await vaultMain(argv.slice(1));
   const opts = parseArgs(argv);
   const report = new Reporter(opts.json, opts.diff, opts.check);
   try {
@@ -205,6 +241,8 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Loads and validates everything, then runs the plays. */
 async function run(opts: CliOptions, report: Reporter): Promise<RunEnd> {
+  // Before anything is read: inventories, vars files and playbooks may hold vaulted values.
+  setVaultPasswords(await loadVaultPasswords(opts.vault));
   collectSecrets(opts.extraVars);
   collectSecrets(opts.extraData);
   const inv = loadInventories(opts.inventories.length ? opts.inventories : ['inventory'], process.cwd());
@@ -224,7 +262,7 @@ async function run(opts: CliOptions, report: Reporter): Promise<RunEnd> {
 
 /** An error for people: typed errors are their own message; anything else shows where it came from. */
 function explainError(e: unknown): string {
-  const known = e instanceof LabError || e instanceof OptionsError || e instanceof ConnectError;
+  const known = [LabError, OptionsError, ConnectError, VaultError].some((kind) => e instanceof kind);
   return known ? (e as Error).message : String((e as Error)?.stack ?? e);
 }
 

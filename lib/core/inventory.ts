@@ -2,7 +2,7 @@
 // group_vars/ beside them. Hosts get their variables merged in Ansible's documented order.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
-import { PlaybookError } from '../util/errors.js';
+import { PlaybookError, Where } from '../util/errors.js';
 import { loadYamlFile, posOf } from '../language/yaml.js';
 
 export type Vars = Record<string, unknown>;
@@ -101,6 +101,7 @@ export class Inventory {
 /** `-i X`: an existing path as given, else inventory/X.yml, .yaml, .ini or the folder inventory/X/. */
 export function resolveInventoryPath(arg: string, cwd = process.cwd()): string {
   if (existsSync(resolve(cwd, arg))) return resolve(cwd, arg);
+  if (isHostList(arg)) return arg;
   const candidates = ['.yml', '.yaml', '.ini', '']
     .map((ext) => resolve(cwd, 'inventory', arg + ext))
     .filter((p) => existsSync(p));
@@ -119,8 +120,73 @@ export function resolveInventoryPath(arg: string, cwd = process.cwd()): string {
 
 export function loadInventories(args: string[], cwd = process.cwd()): Inventory {
   const inv = new Inventory();
-  for (const a of args) loadInventoryPath(inv, resolveInventoryPath(a, cwd));
+  for (const a of args) {
+    const path = resolveInventoryPath(a, cwd);
+    if (path === a && isHostList(a)) loadHostList(inv, a);
+    else loadInventoryPath(inv, path);
+  }
+  checkNoCycles(inv);
   return inv;
+}
+
+/** `-i host1,host2:2222,` as Ansible's host_list: a comma in something that is not a path. */
+const isHostList = (arg: string) => arg.includes(',') && !arg.includes('/');
+
+function loadHostList(inv: Inventory, arg: string): void {
+  inv.sources.push(arg);
+  for (const spec of arg
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    addHosts(inv, spec, { file: `-i ${arg}` }, undefined, {});
+  }
+}
+
+/** A group that contains itself through its children (Ansible: "a recursive dependency loop"). */
+function checkNoCycles(inv: Inventory): void {
+  const visit = (name: string, path: string[]): void => {
+    if (path.includes(name)) {
+      const loop = [...path.slice(path.indexOf(name)), name].join(' → ');
+      const file = inv.sources.join(', ');
+      throw new PlaybookError({ file }, `group "${name}" contains itself through its children: ${loop}`);
+    }
+    for (const c of inv.groups.get(name)?.children ?? []) visit(c, [...path, name]);
+  };
+  for (const g of inv.groups.keys()) visit(g, []);
+}
+
+/** One host entry (a name, a range, name:port, [v6]:port) into a group, with its variables. */
+function addHosts(inv: Inventory, spec: string, where: Where, group: string | undefined, vars: Vars): string[] {
+  const { name, port } = parseAddress(spec, where);
+  const names = expandHostRange(name, where);
+  for (const n of names) {
+    const h = inv.host(n);
+    if (group && group !== 'ungrouped' && group !== 'all') inv.group(group).hosts.add(n);
+    if (port !== undefined) h.vars.ansible_port = port;
+    Object.assign(h.vars, vars);
+  }
+  return names;
+}
+
+/** host, host:port, [v6 address]:port, or a bare v6 address (several colons); ranges may hold colons. */
+export function parseAddress(spec: string, where: Where): { name: string; port?: number } {
+  const v6 = /^\[([0-9a-f.]*:[0-9a-f.]*:[0-9a-f:.]*)\](?::(.*))?$/i.exec(spec);
+  let name = spec;
+  let port: string | undefined;
+  if (v6) [name, port] = [v6[1], v6[2]];
+  else {
+    // Colons outside [...] ranges: one is a port; several are a v6 address.
+    const outside = [...spec.replace(/\[[^\]]*\]/g, (r) => '_'.repeat(r.length))].flatMap((c, i) =>
+      c === ':' ? [i] : [],
+    );
+    if (outside.length === 1) [name, port] = [spec.slice(0, outside[0]), spec.slice(outside[0] + 1)];
+  }
+  if (port === undefined) return { name };
+  const n = Number(port);
+  if (!/^\d+$/.test(port) || n < 1 || n > 65535) {
+    throw new PlaybookError(where, `the port of "${spec}" must be a number from 1 to 65535, got "${port}"`);
+  }
+  return { name, port: n };
 }
 
 function loadInventoryPath(inv: Inventory, path: string): void {
@@ -178,11 +244,9 @@ function parseYamlInventory(inv: Inventory, file: string): void {
             `"hosts" of group "${name}" must be a mapping of host names to their variables`,
           );
         for (const [hn, hv] of Object.entries(v as Vars)) {
-          for (const hostName of expandHostRange(hn)) {
-            const h = inv.host(hostName);
-            if (name !== 'all') g.hosts.add(hostName);
-            if (hv && typeof hv === 'object') Object.assign(h.vars, hv);
-          }
+          const hostWhere = posOf(v, hn) ?? { file };
+          const vars = hv && typeof hv === 'object' ? (hv as Vars) : {};
+          addHosts(inv, hn, hostWhere, name, vars);
         }
       } else if (k === 'vars') {
         if (v && typeof v === 'object') Object.assign(g.vars, v);
@@ -209,6 +273,12 @@ function parseIniInventory(inv: Inventory, file: string, text: string): void {
     const where = { file, line: idx + 1, column: 1 };
     if (!line || line.startsWith('#') || line.startsWith(';')) return;
     const sec = /^\[([^\]:]+)(?::(\w+))?\]$/.exec(line);
+    if (!sec && line.startsWith('[') && !/^\[[^\]]*\](:\d+)?(\s|$)/.test(line)) {
+      throw new PlaybookError(
+        where,
+        `unclosed or invalid section header "${line}": write [group], [group:vars] or [group:children]`,
+      );
+    }
     if (sec) {
       section = sec[1];
       kind = (sec[2] ?? 'hosts') as typeof kind;
@@ -229,16 +299,13 @@ function parseIniInventory(inv: Inventory, file: string, text: string): void {
       if (line !== section) inv.group(section).children.add(line);
     } else {
       const words = splitWords(line);
-      const names = expandHostRange(words[0]);
-      for (const n of names) {
-        const h = inv.host(n);
-        if (section !== 'ungrouped' && section !== 'all') inv.group(section).hosts.add(n);
-        for (const w of words.slice(1)) {
-          const eq = w.indexOf('=');
-          if (eq < 1) throw new PlaybookError(where, `expected key=value after host "${n}", got "${w}"`);
-          h.vars[w.slice(0, eq)] = literal(w.slice(eq + 1));
-        }
+      const vars: Vars = {};
+      for (const w of words.slice(1)) {
+        const eq = w.indexOf('=');
+        if (eq < 1) throw new PlaybookError(where, `expected key=value after host "${words[0]}", got "${w}"`);
+        vars[w.slice(0, eq)] = literal(w.slice(eq + 1));
       }
+      addHosts(inv, words[0], where, section, vars);
     }
   });
   for (const g of inv.groups.values())
@@ -278,15 +345,23 @@ function literal(v: string): unknown {
   return unquote(v);
 }
 
-/** node[1:3] → node1 node2 node3; web[01:03] keeps the leading zeros. */
-export function expandHostRange(name: string): string[] {
-  const m = /^(.*)\[(\d+):(\d+)\](.*)$/.exec(name);
+/** node[1:3] → node1 node2 node3; web[01:03] keeps the leading zeros; mq[a:c] letters; web[01:10:5] a step. */
+export function expandHostRange(name: string, where?: Where): string[] {
+  const m = /^(.*?)\[([a-z0-9]+):([a-z0-9]+)(?::(\d+))?\](.*)$/i.exec(name);
   if (!m) return [name];
-  const [, pre, a, b, post] = m;
+  const [, pre, a, b, stepText, post] = m;
+  const step = stepText === undefined ? 1 : Number(stepText);
+  const letters = /^[a-z]$/i.test(a) && /^[a-z]$/i.test(b);
+  const numbers = /^\d+$/.test(a) && /^\d+$/.test(b);
+  if ((!letters && !numbers) || step < 1) {
+    const bad = `host range "${name}" must be [start:end] or [start:end:step] of numbers or single letters`;
+    throw new PlaybookError(where ?? { file: name }, bad);
+  }
+  const [from, to] = letters ? [a.charCodeAt(0), b.charCodeAt(0)] : [Number(a), Number(b)];
   const out: string[] = [];
-  for (let i = Number(a); i <= Number(b); i++) {
-    const n = a.startsWith('0') ? String(i).padStart(a.length, '0') : String(i);
-    for (const rest of expandHostRange(post)) out.push(pre + n + rest);
+  for (let i = from; i <= to; i += step) {
+    const n = letters ? String.fromCharCode(i) : a.startsWith('0') ? String(i).padStart(a.length, '0') : String(i);
+    for (const rest of expandHostRange(post, where)) out.push(pre + n + rest);
   }
   return out;
 }

@@ -26,6 +26,8 @@ export interface RunOptions {
   extraData?: Record<string, unknown>;
   forks: number;
   forceHandlers: boolean;
+  /** -u and --private-key from the command line. */
+  login?: { user?: string; privateKey?: string };
   /** Makes a Host for an inventory host; SSH by default, replaceable in tests. */
   connect?: Connect;
 }

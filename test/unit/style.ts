@@ -20,6 +20,7 @@ interface Source {
 const LAYERS: [match: string, rank: number][] = [
   ['lib/cli.ts', 7],
   ['lib/lab/', 6],
+  ['lib/tools/', 6],
   ['lib/core/', 5],
   // The registry of task types stands above the folders it registers.
   ['lib/modules/index.ts', 4.3],

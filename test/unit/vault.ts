@@ -1,0 +1,86 @@
+// Issue 10: ansible-vault interop both ways with Debian's ansible-vault (files, vault ids, encrypt_string),
+// and rmqplay vault's actions. Skipped with a message where ansible-vault is not installed.
+import t from 'tap';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI } from '../helpers.js';
+
+const hasAnsibleVault = spawnSync('ansible-vault', ['--version']).status === 0;
+const dir = mkdtempSync(join(tmpdir(), 'rmqplay-vault-'));
+const pwFile = join(dir, 'pw');
+writeFileSync(pwFile, 'correct horse\n');
+const otherPw = join(dir, 'pw2');
+writeFileSync(otherPw, 'battery staple\n');
+
+/** The vaulted text of a "name: !vault |" block. */
+const unindent = (block: string) =>
+  block
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim())
+    .join('\n');
+
+function ours(args: string[], input?: string) {
+  const r = spawnSync('node', [CLI, 'vault', ...args], { input, encoding: 'utf8' });
+  return r;
+}
+function theirs(args: string[], input?: string): string {
+  return execFileSync('ansible-vault', args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+t.test(
+  'files: rmqplay encrypts, ansible-vault decrypts, and the other way round',
+  { skip: !hasAnsibleVault },
+  async (t) => {
+    const plain = 'db_password: "s3cr3t: with spaces"\nlist: [1, 2]\nunicode: "é€"\n';
+    const a = join(dir, 'a.yml');
+    writeFileSync(a, plain);
+    t.equal(ours(['encrypt', a, '--vault-password-file', pwFile]).status, 0);
+    t.match(readFileSync(a, 'utf8'), /^\$ANSIBLE_VAULT;1\.1;AES256\n[0-9a-f\n]+$/);
+    t.equal(theirs(['view', a, '--vault-password-file', pwFile]), plain, 'ansible-vault reads what rmqplay wrote');
+    const b = join(dir, 'b.yml');
+    writeFileSync(b, plain);
+    theirs(['encrypt', b, '--vault-password-file', pwFile]);
+    const view = ours(['view', b, '--vault-password-file', pwFile]);
+    t.equal(view.stdout, plain, 'rmqplay reads what ansible-vault wrote');
+    t.equal(ours(['decrypt', b, '--vault-password-file', pwFile]).status, 0);
+    t.equal(readFileSync(b, 'utf8'), plain, 'decrypt in place');
+    const wrong = ours(['view', a, '--vault-password-file', otherPw]);
+    t.equal(wrong.status, 1);
+    t.match(wrong.stderr, /no vault password given decrypts it \(wrong password\?\)/);
+    t.notMatch(wrong.stderr, /at .*\.js/, 'an error for people, no stack');
+  },
+);
+
+t.test('vault ids (format 1.2) and rekey', { skip: !hasAnsibleVault }, async (t) => {
+  const c = join(dir, 'c.yml');
+  writeFileSync(c, 'x: 1\n');
+  t.equal(ours(['encrypt', c, '--vault-id', `prod@${pwFile}`]).status, 0);
+  t.match(readFileSync(c, 'utf8'), /^\$ANSIBLE_VAULT;1\.2;AES256;prod\n/);
+  t.equal(theirs(['view', c, '--vault-id', `prod@${pwFile}`]), 'x: 1\n');
+  const d = join(dir, 'd.yml');
+  writeFileSync(d, 'y: 2\n');
+  theirs(['encrypt', d, '--vault-id', `stage@${otherPw}`]);
+  const both = ['--vault-id', `prod@${pwFile}`, '--vault-id', `stage@${otherPw}`];
+  t.equal(ours(['view', d, ...both]).stdout, 'y: 2\n', "the password of the file's own id is used");
+  t.equal(ours(['rekey', d, ...both, '--new-vault-password-file', pwFile]).status, 0);
+  t.equal(theirs(['view', d, '--vault-password-file', pwFile]), 'y: 2\n', 'rekeyed to the new password');
+});
+
+t.test('encrypt_string both ways, and an executable password file', { skip: !hasAnsibleVault }, async (t) => {
+  const script = join(dir, 'pw.sh');
+  writeFileSync(script, "#!/bin/sh\necho 'correct horse'\n");
+  chmodSync(script, 0o700);
+  const mine = ours(['encrypt_string', 'p@ss "word"', '--name', 'db_password', '--vault-password-file', script]);
+  t.equal(mine.status, 0, mine.stderr);
+  t.match(mine.stdout, /^db_password: !vault \|\n {10}\$ANSIBLE_VAULT;1\.1;AES256\n/);
+  const value = join(dir, 'value');
+  writeFileSync(value, unindent(mine.stdout));
+  t.equal(theirs(['view', '--vault-password-file', pwFile, value]), 'p@ss "word"', 'ansible-vault decrypts ours');
+  const theirString = theirs(['encrypt_string', '--vault-password-file', pwFile, 'from ansible', '--name', 'x']);
+  const b = join(dir, 'their-string');
+  writeFileSync(b, unindent(theirString));
+  t.equal(ours(['view', b, '--vault-password-file', pwFile]).stdout, 'from ansible');
+});
