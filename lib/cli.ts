@@ -37,8 +37,8 @@ playbook, its imports, templates, variables and the inventory have been validate
 
   -i, --inventory X   an inventory path, or a name: inventory/X.yml, .yaml, .ini or inventory/X/,
                       or a list of hosts: host1,host2:2222,
-  -u, --user U        log in as U (over the inventory's ansible_user; -e ansible_user=... wins)
-      --private-key F log in with the key F (over ansible_ssh_private_key_file; -e wins)
+  -u, --user U        log in as U (below remote_user and the inventory's ansible_user, as in Ansible)
+      --private-key F log in with the key F (below ansible_ssh_private_key_file)
   -C, --check         dry run: report what would change, change nothing
   -D, --diff          show unified diffs of files that change (or would)
   -l, --limit P       only hosts matching the pattern P (a:b, a:!b, a:&b, globs)
@@ -71,7 +71,7 @@ export interface CliOptions {
   forceHandlers: boolean;
   /** Where vault passwords come from. */
   vault: VaultSources;
-  /** -u/--user and --private-key: above the inventory's login, below -e (Ansible's precedence). */
+  /** -u/--user and --private-key: below remote_user, the inventory and -e (Ansible's precedence). */
   login: { user?: string; privateKey?: string };
 }
 
