@@ -9,10 +9,26 @@ import { SshTarget } from '../dist/lib/connection/ssh.js';
 
 export interface Sshd {
   port: number;
+  dir: string;
   keyFile: string;
   knownHostsFile: string;
+  /** The host's public keys, "type base64", one per host key type. */
+  hostKeys: string[];
+  /** sshd's log so far (LogLevel DEBUG1 with `debug`). */
+  log(): string;
   target(user: string): SshTarget;
   stop(): void;
+}
+
+export interface SshdOptions {
+  /** Host key types, in sshd's HostKey order; ed25519 by default. */
+  hostKeyTypes?: string[];
+  /** Which of them the written known_hosts holds; all by default. */
+  knownTypes?: string[];
+  /** More public keys ("type base64 comment") every user may log in with. */
+  authorize?: string[];
+  /** LogLevel DEBUG1: forwarding requests appear in log(). */
+  debug?: boolean;
 }
 
 async function freePort(): Promise<number> {
@@ -28,28 +44,30 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts sshd; users (root and any given) log in with one temp key. */
-export async function startSshd(users: string[] = ['root']): Promise<Sshd> {
+export async function startSshd(users: string[] = ['root'], opts: SshdOptions = {}): Promise<Sshd> {
   const dir = mkdtempSync(join(tmpdir(), 'rmqplay-sshd-'));
-  const hostKey = join(dir, 'host_ed25519');
+  const types = opts.hostKeyTypes ?? ['ed25519'];
+  const hostKeyFiles = types.map((t) => join(dir, `host_${t}`));
+  types.forEach((t, i) => execFileSync('ssh-keygen', ['-q', '-t', t, '-N', '', '-f', hostKeyFiles[i]]));
   const keyFile = join(dir, 'id_ed25519');
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]);
-  const pub = execFileSync('cat', [`${keyFile}.pub`], { encoding: 'utf8' });
+  const pub = readFileSync(`${keyFile}.pub`, 'utf8');
+  const authorized = [pub.trim(), ...(opts.authorize ?? [])].join('\n') + '\n';
   // sshd reads authorized_keys as the user logging in.
   chmodSync(dir, 0o755);
-  for (const u of users) writeFileSync(join(dir, `${u}.keys`), pub, { mode: 0o644 });
+  for (const u of users) writeFileSync(join(dir, `${u}.keys`), authorized, { mode: 0o644 });
   const port = await freePort();
-  const hostPub = execFileSync('cat', [`${hostKey}.pub`], { encoding: 'utf8' })
-    .split(' ')
-    .slice(0, 2)
-    .join(' ');
+  const hostKeys = hostKeyFiles.map((f) => readFileSync(`${f}.pub`, 'utf8').split(' ').slice(0, 2).join(' '));
+  const knownTypes = opts.knownTypes ?? types;
+  const knownLines = hostKeys.filter((_, i) => knownTypes.includes(types[i])).map((k) => `[127.0.0.1]:${port} ${k}\n`);
   const knownHostsFile = join(dir, 'known_hosts');
-  writeFileSync(knownHostsFile, `[127.0.0.1]:${port} ${hostPub}\n`);
+  writeFileSync(knownHostsFile, knownLines.join(''));
   const config = join(dir, 'sshd_config');
   writeFileSync(
     config,
     [
-      `HostKey ${hostKey}`,
+      ...hostKeyFiles.map((f) => `HostKey ${f}`),
+      `LogLevel ${opts.debug ? 'DEBUG1' : 'INFO'}`,
       'ListenAddress 127.0.0.1',
       `AuthorizedKeysFile ${dir}/%u.keys`,
       'UsePAM no',
@@ -79,16 +97,20 @@ export async function startSshd(users: string[] = ['root']): Promise<Sshd> {
   });
   return {
     port,
+    dir,
     keyFile,
     knownHostsFile,
+    hostKeys,
+    log: () => log,
     target: (user: string) => ({
       name: 'sshd-local',
       address: '127.0.0.1',
       port,
       user,
-      keyFile,
+      identityFiles: [keyFile],
       knownHostsFile,
-      strictHostKeys: true,
+      extraKnownHostsFiles: [],
+      strictHostKeys: 'yes',
       connectTimeoutMs: 10_000,
     }),
     stop: () => {

@@ -1,54 +1,31 @@
-// The SSH Host: one node-ssh connection per host for the whole run, and one long-lived `sh`
-// channel on it (about 45 ms saved per command against a new exec channel), driven by ShellSession
-// (session.ts): framed by length, each command in its own process group, killed on timeout; a dead
-// shell, or one that received injected bytes, is replaced by a fresh channel.
-import { homedir } from 'node:os';
-import { NodeSSH } from 'node-ssh';
-import type { ClientChannel } from 'ssh2';
+// The SSH Host: one ssh2 connection per host for the whole run (through its ProxyJump hops), and one
+// long-lived `sh` channel on it (about 45 ms saved per command against a new exec channel), driven by
+// ShellSession (session.ts): framed by length, each command in its own process group, killed on timeout; a dead
+// shell, or one that received injected bytes, is replaced by a fresh channel. A connection that drops between
+// commands is made again (bounded) before the host is unreachable.
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { ConnectError } from '../util/errors.js';
 import { Become, Host, PutOptions, RunOptions, RunResult } from './host.js';
-import { knownKeys } from './knownhosts.js';
+import { checkHostKey, hostKeyOrder } from './hostkeys.js';
+import { lookupHost } from './knownhosts.js';
 import { ShellSession } from './session.js';
 import { putScript, getScript } from './shellscripts.js';
+import { prepareLogins } from './sshlogin.js';
+import { SshTarget } from './sshtarget.js';
 
-export interface SshTarget {
-  name: string;
-  address: string;
-  port: number;
-  user: string;
-  keyFile?: string;
-  password?: string;
-  knownHostsFile: string;
-  strictHostKeys: boolean;
-  connectTimeoutMs: number;
-}
+export { sshTarget } from './sshtarget.js';
+export type { HostKeyChecking, LoginOptions, SshTarget } from './sshtarget.js';
 
-/** Reads Ansible's connection variables into an SshTarget. */
-export function sshTarget(name: string, vars: Record<string, unknown>): SshTarget {
-  const common = String(vars.ansible_ssh_common_args ?? '') + ' ' + String(vars.ansible_ssh_extra_args ?? '');
-  const opt = (k: string) => new RegExp(`-o\\s*${k}=("[^"]*"|\\S+)`, 'i').exec(common)?.[1]?.replace(/^"|"$/g, '');
-  const strict = opt('StrictHostKeyChecking');
-  const keyFile = vars.ansible_ssh_private_key_file ?? vars.ansible_private_key_file;
-  return {
-    name,
-    address: String(vars.ansible_host ?? vars.ansible_ssh_host ?? name),
-    port: Number(vars.ansible_port ?? vars.ansible_ssh_port ?? 22),
-    user: String(vars.ansible_user ?? vars.ansible_ssh_user ?? process.env.USER ?? 'root'),
-    keyFile: keyFile ? String(keyFile).replace(/^~/, homedir()) : undefined,
-    password:
-      vars.ansible_password !== undefined
-        ? String(vars.ansible_password)
-        : vars.ansible_ssh_pass !== undefined
-          ? String(vars.ansible_ssh_pass)
-          : undefined,
-    knownHostsFile: (opt('UserKnownHostsFile') ?? `${homedir()}/.ssh/known_hosts`).replace(/^~/, homedir()),
-    strictHostKeys: !(strict && /^(no|off|accept-new)$/i.test(strict)),
-    connectTimeoutMs: Number(vars.ansible_ssh_timeout ?? vars.ansible_timeout ?? 10) * 1000,
-  };
-}
+/** Tries to make a dropped connection again, before the host is unreachable. */
+const RECONNECT_TRIES = 2;
+const RECONNECT_PAUSE_MS = 500;
 
 export class SshHost implements Host {
-  private ssh = new NodeSSH();
+  private conn?: Client;
+  /** The ProxyJump hops' connections, first hop first. */
+  private hops: Client[] = [];
   private session?: ShellSession;
   private queue: Promise<unknown> = Promise.resolve();
   private connected = false;
@@ -65,41 +42,52 @@ export class SshHost implements Host {
 
   async connect(): Promise<void> {
     if (this.connected) return;
-    const t = this.target;
-    const keys = knownKeys(t.knownHostsFile, t.address, t.port);
-    let keyProblem = '';
+    const chain = [...(this.target.jumps ?? []), this.target];
+    const clients: Client[] = [];
     try {
-      await this.ssh.connect({
-        host: t.address,
-        port: t.port,
-        username: t.user,
-        privateKeyPath: t.keyFile,
-        password: t.password,
-        readyTimeout: t.connectTimeoutMs,
-        keepaliveInterval: 15_000,
-        hostVerifier: (key: Buffer) => {
-          if (!t.strictHostKeys) return true;
-          const ok = keys.includes(key.toString('base64'));
-          if (!ok) keyProblem = hostKeyProblem(t.address, t.knownHostsFile, keys.length > 0);
-          return ok;
-        },
-      } as Parameters<NodeSSH['connect']>[0]);
+      let sock: Duplex | undefined;
+      for (const [i, hop] of chain.entries()) {
+        if (i > 0) sock = await forwardTo(clients[i - 1], hop);
+        clients.push(await openClient(hop, sock));
+      }
     } catch (e) {
-      throw new ConnectError(t.name, keyProblem || `${(e as Error).message} (ssh ${t.user}@${t.address}:${t.port})`);
+      for (const c of clients) c.end();
+      // A hop's error is told as this host's: the report is per inventory host.
+      throw e instanceof ConnectError && e.host === this.name ? e : new ConnectError(this.name, (e as Error).message);
     }
+    const conn = clients.pop()!;
+    const hops = clients;
+    this.conn = conn;
+    this.hops = hops;
     this.stats.connects++;
     this.connected = true;
-    this.ssh.connection?.on('close', () => {
+    conn.on('close', () => {
+      for (const c of hops) c.end();
+      // A late close of a connection already replaced says nothing of the new one.
+      if (this.conn !== conn) return;
       this.connected = false;
       this.session?.onClose();
       this.session = undefined;
     });
   }
 
+  /** A dropped connection made again: a few tries, as the drop may be brief. */
+  private async reconnect(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.connect();
+      } catch (e) {
+        if (attempt >= RECONNECT_TRIES) throw e;
+        await new Promise((r) => setTimeout(r, RECONNECT_PAUSE_MS));
+      }
+    }
+  }
+
   private async openShell(): Promise<ShellSession> {
     if (this.session && !this.session.dead) return this.session;
-    await this.connect();
-    const conn = this.ssh.connection!;
+    if (this.stats.connects > 0) await this.reconnect();
+    else await this.connect();
+    const conn = this.conn!;
     const ch = await new Promise<ClientChannel>((res, rej) =>
       conn.exec('exec sh', (err, stream) =>
         err ? rej(new ConnectError(this.name, `cannot open a shell: ${err.message}`)) : res(stream),
@@ -156,23 +144,95 @@ export class SshHost implements Host {
    *  one, and for the benchmark that compares it with the persistent shell. */
   async exec(command: string): Promise<RunResult> {
     await this.connect();
-    const r = await this.ssh.execCommand(command);
-    return { code: r.code ?? 0, stdout: r.stdout, stderr: r.stderr };
+    const conn = this.conn!;
+    return new Promise((resolve, reject) =>
+      conn.exec(command, (err, ch) => {
+        if (err) return reject(new ConnectError(this.name, `cannot open a channel: ${err.message}`));
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        let code = 0;
+        ch.on('data', (d: Buffer) => out.push(d));
+        ch.stderr.on('data', (d: Buffer) => errOut.push(d));
+        ch.on('exit', (c: number | null) => (code = c ?? 0));
+        ch.on('close', () =>
+          resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(errOut).toString() }),
+        );
+      }),
+    );
   }
 
   async close(): Promise<void> {
     this.session?.drop();
     this.session = undefined;
-    this.ssh.dispose();
     this.connected = false;
+    this.conn?.end();
+    for (const c of this.hops) c.end();
   }
 }
 
-function hostKeyProblem(address: string, knownHostsFile: string, known: boolean): string {
-  if (!known) {
-    const todo = 'add it (ssh-keyscan) or set -o StrictHostKeyChecking=no in ansible_ssh_common_args';
-    return `no host key for ${address} in ${knownHostsFile}: ${todo}`;
+/** One hop: a TCP connection (or a channel forwarded by the previous hop), host key checked, logged in. */
+async function openClient(t: SshTarget, sock: Duplex | undefined): Promise<Client> {
+  const known = lookupHost([t.knownHostsFile, ...(t.extraKnownHostsFiles ?? [])], t.address, t.port);
+  const logins = await prepareLogins({
+    user: t.user,
+    agent: t.agent,
+    identityFiles: t.identityFiles,
+    password: t.password,
+  });
+  let keyProblem = '';
+  const client = new ssh2.Client();
+  const config: ConnectConfig = {
+    host: sock ? undefined : t.address,
+    port: t.port,
+    sock,
+    username: t.user,
+    readyTimeout: t.connectTimeoutMs,
+    keepaliveInterval: 15_000,
+    authHandler: logins.handler,
+    algorithms: { serverHostKey: hostKeyOrder(known.keys.map((k) => k.type)) },
+    hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+      checkHostKey(t, known, key).then(
+        (problem) => {
+          keyProblem = problem ?? '';
+          verify(!problem);
+        },
+        (e: Error) => {
+          keyProblem = e.message;
+          verify(false);
+        },
+      );
+    },
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve());
+      client.once('error', reject);
+      client.once('close', () => reject(new Error('the connection closed during the login')));
+      client.connect(config);
+    });
+  } catch (e) {
+    client.end();
+    const tried = logins.labels.length ? logins.labels.join(', ') : 'none (no agent, no key file, no password)';
+    const reason = keyProblem || (e as Error).message;
+    throw new ConnectError(t.name, `${reason} (ssh ${t.user}@${t.address}:${t.port}; keys tried: ${tried})`);
   }
-  const todo = 'the host changed or someone is in the middle; check it, then update known_hosts';
-  return `host key of ${address} does not match ${knownHostsFile}: ${todo}`;
+  client.removeAllListeners('error');
+  client.on('error', () => undefined);
+  return client;
+}
+
+/** A channel from one hop to the next, as ssh -J does with forwardOut. */
+function forwardTo(via: Client, next: SshTarget): Promise<Duplex> {
+  return new Promise((resolve, reject) =>
+    via.forwardOut('127.0.0.1', 0, next.address, next.port, (err, ch) =>
+      err
+        ? reject(
+            new ConnectError(
+              next.name,
+              `cannot reach ${next.address}:${next.port} through the jump host: ${err.message}`,
+            ),
+          )
+        : resolve(ch),
+    ),
+  );
 }

@@ -1,16 +1,31 @@
 // One connection per inventory host for the whole run, opened on first use and shared by every task.
+// The login follows Ansible's precedence: -e over inventory variables (merged here), then remote_user, then
+// -u/--private-key; ~/.ssh/config below all of them (sshTarget).
 import { Host } from '../connection/host.js';
 import { LocalHost } from '../connection/local.js';
-import { SshHost, sshTarget } from '../connection/ssh.js';
+import { LoginOptions, SshHost, sshTarget } from '../connection/ssh.js';
 import { lazyVars } from '../language/template.js';
 
-export type Connect = (name: string, vars: Record<string, unknown>) => Promise<Host>;
+export type Connect = (name: string, vars: Record<string, unknown>, login?: LoginOptions) => Promise<Host>;
 
-export async function defaultConnect(name: string, vars: Record<string, unknown>): Promise<Host> {
+export async function defaultConnect(
+  name: string,
+  vars: Record<string, unknown>,
+  login: LoginOptions = {},
+): Promise<Host> {
   if (vars.ansible_connection === 'local') return new LocalHost(name);
-  const h = new SshHost(sshTarget(name, vars));
+  const h = new SshHost(sshTarget(name, vars, login));
   await h.connect();
   return h;
+}
+
+/** What the run's command line adds to a host's connection variables. */
+export interface ConnectionFlags {
+  /** -u and --private-key. */
+  login?: { user?: string; privateKey?: string };
+  /** -e: above every inventory variable; extraData (JSON) is data, never rendered. */
+  extraVars?: Record<string, unknown>;
+  extraData?: Record<string, unknown>;
 }
 
 export class Connections {
@@ -19,16 +34,22 @@ export class Connections {
   constructor(
     private varsOf: (host: string) => Record<string, unknown>,
     private connect: Connect = defaultConnect,
+    private flags: ConnectionFlags = {},
   ) {}
 
   get(name: string): Promise<Host> {
     let c = this.open.get(name);
     if (!c) {
       // Only the connection variables are rendered here: others may need the play's variables.
-      const vars = lazyVars(this.varsOf(name), new Set());
+      const extraData = this.flags.extraData ?? {};
+      const merged = { ...this.varsOf(name), ...this.flags.extraVars, ...extraData };
+      const vars = lazyVars(merged, new Set(Object.keys(extraData)));
       const conn: Record<string, unknown> = {};
       for (const k of Object.keys(vars)) if (k.startsWith('ansible_')) conn[k] = vars[k];
-      c = this.connect(name, conn);
+      // TODO(remote_user): the play's or task's remote_user does not reach Connections yet (one connection per
+      // host for the run); when it does, pass it as login.remoteUser, between -u and the inventory.
+      const login: LoginOptions = { ...this.flags.login };
+      c = this.connect(name, conn, login);
       this.open.set(name, c);
       c.catch(() => this.open.delete(name));
     }

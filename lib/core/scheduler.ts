@@ -69,7 +69,7 @@ export class Scheduler {
     collectSecrets(opts.extraVars);
     collectSecrets(opts.extraData);
     for (const v of this.inv.hostVars.values()) collectSecrets(v);
-    this.connections = new Connections((h) => this.inv.hostVars.get(h) ?? {}, opts.connect);
+    this.connections = new Connections((h) => this.inv.hostVars.get(h) ?? {}, opts.connect, opts);
   }
 
   /** Runs every play; says whether a task failed or a host was unreachable. */
