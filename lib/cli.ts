@@ -14,6 +14,7 @@ import {
   RunEnd,
 } from './util/errors.js';
 import { loadInventories } from './core/inventory.js';
+import { parseKv, RAW_PARAMS } from './language/kv.js';
 import { checkNotify, checkVariables, loadPlaybook, PACKAGE_ROOT, resolvePlaybookPath } from './core/playbook.js';
 import { Reporter } from './core/report.js';
 import { Scheduler } from './core/scheduler.js';
@@ -206,10 +207,15 @@ function extraVar(v: string): Record<string, unknown> {
       throw new OptionsError(`-e ${v}: not valid JSON`);
     }
   }
-  const out: Record<string, unknown> = {};
-  for (const m of v.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S+)/g))
-    out[m[1]] = m[2].replace(/^(["'])(.*)\1$/, '$2');
-  if (!Object.keys(out).length) throw new OptionsError(`-e ${v}: expected KEY=VALUE or @FILE`);
+  // KEY=VALUE words split as Ansible's parse_kv splits them (quotes, escapes, {{ }} kept whole).
+  let out: Record<string, string>;
+  try {
+    out = parseKv(v);
+  } catch (e) {
+    throw new OptionsError(`-e ${v}: ${(e as Error).message}`);
+  }
+  if (out[RAW_PARAMS] !== undefined || !Object.keys(out).length)
+    throw new OptionsError(`-e ${v}: expected KEY=VALUE or @FILE`);
   return out;
 }
 

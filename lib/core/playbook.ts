@@ -9,7 +9,8 @@ import { explain, PLAY_KEYS, TASK_KEYWORDS, validator } from './schema.js';
 import { didYouMean } from '../util/similar.js';
 import { taskTypeName, taskTypes } from '../modules/index.js';
 import { templateVars } from '../language/template.js';
-import { loadYamlFile, posAtPath, posOf } from '../language/yaml.js';
+import { isUnsafe, loadYamlFile, posAtPath, posOf } from '../language/yaml.js';
+import { freeFormArgs } from '../language/kv.js';
 import { isSecretName } from '../util/secrets.js';
 
 // dist/lib/core/playbook.js → the package's root folder.
@@ -465,7 +466,14 @@ class Loader {
     const type = taskTypes.get(taskTypeName(key))!;
     let args: Record<string, unknown>;
     const rawArgs = raw[key];
-    if (typeof rawArgs === 'string') args = type.freeForm ? { [type.freeForm]: rawArgs } : parseKv(rawArgs);
+    if (typeof rawArgs === 'string') {
+      try {
+        args = freeFormArgs(rawArgs, type.freeForm);
+      } catch (e) {
+        this.err(posOf(raw, key), file, `${key}: ${(e as Error).message}`);
+        return;
+      }
+    } else if (isUnsafe(rawArgs) && type.freeForm) args = { [type.freeForm]: rawArgs };
     else if (rawArgs === null || rawArgs === undefined) args = {};
     else if (typeof rawArgs === 'object' && !Array.isArray(rawArgs)) args = { ...rawArgs };
     else {
@@ -506,15 +514,6 @@ function isTemplated(args: Record<string, unknown>, path: string[]): boolean {
   let cur: unknown = args;
   for (const p of path) cur = (cur as Record<string, unknown>)?.[p];
   return typeof cur === 'string' && cur.includes('{{');
-}
-
-/** Ansible's k=v argument strings: `path=/x state=directory`. */
-export function parseKv(s: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const re = /(\w+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S+)/g;
-  let m;
-  while ((m = re.exec(s))) out[m[1]] = m[2].replace(/^(["'])(.*)\1$/, '$2');
-  return out;
 }
 
 /** template/copy src lookup: role templates/ or files/, beside the task file, beside the playbook, the package's. */

@@ -3,6 +3,7 @@
 // error points at the exact play, task or argument.
 import { Ajv, DefinedError, ErrorObject, ValidateFunction } from 'ajv';
 import { taskTypes } from '../modules/index.js';
+import { convertBySchema, plainView } from '../language/convert.js';
 
 const strOrList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
 const boolish = { type: ['boolean', 'string'] };
@@ -124,20 +125,40 @@ export function buildSchema(): Record<string, any> {
 }
 
 let ajv: Ajv | undefined;
-const compiled = new Map<string, ValidateFunction>();
+const compiled = new Map<string, Validator>();
 
-export function validator(ref: string): ValidateFunction {
+/** A schema check that first converts the value in place to the declared types (convertBySchema). */
+export interface Validator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
+
+/** The check of one part of the playbook schema. As Ansible does, literal values are converted to their
+ *  declared type first ("yes" for a boolean, "80" for an integer), in place; templates stay as written. */
+export function validator(ref: string): Validator {
   if (!ajv) {
     ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
     ajv.addSchema(buildSchema());
   }
-  let v = compiled.get(ref);
-  if (!v) {
-    v = ajv.getSchema(`https://rmqplay.dev/playbook.schema.json#/$defs/${ref}`)!;
+  let check = compiled.get(ref);
+  if (!check) {
+    const v = ajv.getSchema(`https://rmqplay.dev/playbook.schema.json#/$defs/${ref}`);
     if (!v) throw new Error(`no schema for ${ref}`);
-    compiled.set(ref, v);
+    check = converting(v);
+    compiled.set(ref, check);
   }
-  return v;
+  return check;
+}
+
+function converting(v: ValidateFunction): Validator {
+  const check: Validator = (data) => {
+    convertBySchema(data, v.schema);
+    // Unsafe text is checked as the string it is.
+    const valid = v(plainView(data));
+    check.errors = v.errors;
+    return valid;
+  };
+  return check;
 }
 
 /** Ajv errors as (path, message), dropping the noise of anyOf/oneOf branches. */
@@ -174,16 +195,10 @@ export function explain(errors: ErrorObject[] | null | undefined): { path: strin
   return out;
 }
 
-let coercing: Ajv | undefined;
-
-/** Rendered arguments checked against the same schema as before connecting. As Ansible's argument
- *  spec does, a rendered "80" for an integer or "true" for a boolean is converted in place. */
+/** Rendered arguments checked against the same schema, with the same conversion, as before connecting:
+ *  a rendered "80" for an integer or "yes" for a boolean is converted in place. */
 export function argumentErrors(taskType: string, args: Record<string, unknown>): string[] {
-  if (!coercing) {
-    coercing = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, coerceTypes: true });
-    coercing.addSchema(buildSchema());
-  }
-  const v = coercing.getSchema(`https://rmqplay.dev/playbook.schema.json#/$defs/tasks/${taskType}`);
-  if (!v || v(args)) return [];
+  const v = validator(`tasks/${taskType}`);
+  if (v(args)) return [];
   return explain(v.errors).map((e) => `${e.path.length ? `"${e.path.join('.')}": ` : ''}${e.message}`);
 }
