@@ -20,6 +20,8 @@ import * as jsyaml from 'js-yaml';
 import { readFileSync } from 'node:fs';
 import { PlaybookError, Where } from '../util/errors.js';
 import { setOwn } from '../util/objects.js';
+import { addSecret, collectAllStrings } from '../util/secrets.js';
+import { decryptForRun, isVaulted } from '../util/vault.js';
 
 interface Pos {
   file: string;
@@ -166,6 +168,22 @@ const unsafeMap = jsyaml.defineMappingTag<Record<string, unknown>>('!unsafe', {
   identify: loadOnly,
 });
 
+// `!vault |` values: decrypted with the run's vault passwords (checked with their position first, in
+// checkVault); the plain text is a secret, masked in every output.
+const decrypted = new Map<string, string>();
+function vaultValue(ciphertext: string): string {
+  let plain = decrypted.get(ciphertext);
+  if (plain === undefined) {
+    plain = decryptForRun(ciphertext);
+    decrypted.set(ciphertext, plain);
+  }
+  addSecret(plain);
+  return plain;
+}
+const vaultTags = ['!vault', '!vault-encrypted'].map((tag) =>
+  jsyaml.defineScalarTag(tag, { resolve: (s) => vaultValue(s), identify: loadOnly }),
+);
+
 const ANSIBLE_SCHEMA = jsyaml.YAML11_SCHEMA.withTags(
   boolTag,
   intTag,
@@ -175,6 +193,7 @@ const ANSIBLE_SCHEMA = jsyaml.YAML11_SCHEMA.withTags(
   unsafeScalar,
   unsafeSeq,
   unsafeMap,
+  ...vaultTags,
 );
 
 /** A plain scalar's value as PyYAML resolves it (used for the keys of the position map). */
@@ -256,12 +275,22 @@ export function loadYamlFile(file: string): unknown {
   } catch (e) {
     throw new PlaybookError({ file }, `cannot read file: ${(e as Error).message}`);
   }
-  return loadYaml(text, file);
+  if (!isVaulted(text)) return loadYaml(text, file);
+  // A whole file encrypted with ansible-vault: every value in it is a secret.
+  let plain: string;
+  try {
+    plain = decryptForRun(text);
+  } catch (e) {
+    throw new PlaybookError({ file }, (e as Error).message);
+  }
+  const data = loadYaml(plain, file);
+  collectAllStrings(data, 1);
+  return data;
 }
 
 export function loadYaml(source: string, file: string): unknown {
   const { text, events, lines } = parseLenient(source, file);
-  refuseVault(text, events, lines);
+  checkVault(text, events, lines);
   let value: unknown;
   try {
     value = jsyaml.constructFromEvents(events, { source: text, filename: file, schema: ANSIBLE_SCHEMA })[0] ?? null;
@@ -304,13 +333,18 @@ export function loadYaml(source: string, file: string): unknown {
   return value;
 }
 
-/** Ansible Vault values cannot be decrypted here yet: say so where one is written. */
-function refuseVault(text: string, events: jsyaml.Event[], lines: Lines): void {
+/** Each `!vault` value decrypts with the run's passwords; if not, a bad-input error where it is written. */
+function checkVault(text: string, events: jsyaml.Event[], lines: Lines): void {
   for (const ev of events) {
     if (!('tagStart' in ev) || ev.tagStart < 0) continue;
     const tag = text.slice(ev.tagStart, ev.tagEnd);
-    if (tag === '!vault' || tag === '!vault-encrypted')
-      throw new PlaybookError(lines.pos(ev.tagStart), `vault values are not supported yet (${tag})`);
+    if (tag !== '!vault' && tag !== '!vault-encrypted') continue;
+    if (ev.type !== jsyaml.EVENT_ID.SCALAR) throw new PlaybookError(lines.pos(ev.tagStart), `${tag} tags a text`);
+    try {
+      vaultValue(jsyaml.getScalarValue(text, ev));
+    } catch (e) {
+      throw new PlaybookError(lines.pos(ev.tagStart), `${tag}: ${(e as Error).message}`);
+    }
   }
 }
 

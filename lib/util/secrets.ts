@@ -35,13 +35,13 @@ export function collectSecrets(vars: unknown, underSecret = false): void {
   }
 }
 
-/** Every string inside a value (a no_log task's result) becomes a secret, if it is long enough to
- *  be told apart from ordinary words ("ok", "0"). */
-export function collectAllStrings(value: unknown): void {
+/** Every string inside a value becomes a secret: a vault file's values (any length), or a no_log task's
+ *  result (long enough to be told apart from ordinary words such as "ok" or "0"). */
+export function collectAllStrings(value: unknown, minLength = 4): void {
   if (typeof value === 'string') {
-    if (value.trim().length >= 4) addSecret(value.trim());
-  } else if (Array.isArray(value)) value.forEach(collectAllStrings);
-  else if (value && typeof value === 'object') Object.values(value).forEach(collectAllStrings);
+    if (value.trim().length >= minLength) addSecret(minLength > 1 ? value.trim() : value);
+  } else if (Array.isArray(value)) value.forEach((v) => collectAllStrings(v, minLength));
+  else if (value && typeof value === 'object') Object.values(value).forEach((v) => collectAllStrings(v, minLength));
 }
 
 /** The forms a secret takes on its way to an output. */

@@ -64,13 +64,13 @@ export function decrypt(text: string, passwords: VaultPasswords): Buffer {
     throw new VaultError(`not an Ansible vault (format 1.1 or 1.2, AES256): ${lines[0].slice(0, 40)}`);
   }
   const id = header[1] === '1.2' ? header[3] : undefined;
+  const candidates = passwords.candidates(id);
+  if (!candidates.length) throw new VaultError(noPasswordMessage(id));
   const inner = Buffer.from(lines.slice(1).join('').replace(/\s/g, ''), 'hex').toString();
   const [saltHex, macHex, ctHex] = inner.split('\n');
   if (!saltHex || !macHex || !ctHex) throw new VaultError('the vault data is damaged');
   const salt = Buffer.from(saltHex, 'hex');
   const ct = Buffer.from(ctHex, 'hex');
-  const candidates = passwords.candidates(id);
-  if (!candidates.length) throw new VaultError(noPasswordMessage(id));
   for (const password of candidates) {
     const keys = deriveKeys(password, salt);
     const mac = createHmac('sha256', keys.hmac).update(ct).digest();

@@ -2,7 +2,7 @@
 // and rmqplay vault's actions. Skipped with a message where ansible-vault is not installed.
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from '../helpers.js';
@@ -87,4 +87,30 @@ t.test('encrypt_string both ways, and an executable password file', { skip: !has
   const b = join(dir, 'their-string');
   writeFileSync(b, unindent(theirString));
   t.equal(ours(['view', b, '--vault-password-file', pwFile]).stdout, 'from ansible');
+});
+
+t.test('a run reads vaulted vars files and !vault values, and never prints them', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'rmqplay-vault-run-'));
+  const vars = join(work, 'secrets.yml');
+  writeFileSync(vars, 'db_password: "file-held s3cret"\n');
+  t.equal(ours(['encrypt', vars, '--vault-password-file', pwFile]).status, 0);
+  const inline = ours(['encrypt_string', 'inline s3cret', '--name', 'api_token', '--vault-password-file', pwFile]);
+  mkdirSync(join(work, 'group_vars'));
+  writeFileSync(join(work, 'group_vars', 'all.yml'), inline.stdout);
+  writeFileSync(join(work, 'hosts.ini'), 'localhost ansible_connection=local\n');
+  const pb = join(work, 'pb.yml');
+  const tasks = [
+    '    - copy: { content: "{{ db_password }}|{{ api_token }}", dest: "{{ out }}" }',
+    '    - debug: { msg: "{{ db_password }} and {{ api_token }}" }',
+  ];
+  writeFileSync(pb, `- hosts: all\n  vars_files: [${vars}]\n  tasks:\n${tasks.join('\n')}\n`);
+  const out = join(work, 'written');
+  const args = [CLI, pb, '-i', join(work, 'hosts.ini'), '-e', `out=${out}`, '--diff'];
+  const r = spawnSync('node', [...args, '--vault-password-file', pwFile], { encoding: 'utf8' });
+  t.equal(r.status, 0, r.stderr + r.stdout.slice(-1000));
+  t.equal(readFileSync(out, 'utf8'), 'file-held s3cret|inline s3cret', 'both decrypted and used');
+  t.notMatch(r.stdout + r.stderr, /s3cret/, 'no decrypted value in the output');
+  const none = spawnSync('node', args, { encoding: 'utf8' });
+  t.equal(none.status, 4, 'without the password: bad input');
+  t.match(none.stderr, /give its password with --vault-password-file/);
 });

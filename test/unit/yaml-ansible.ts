@@ -86,16 +86,19 @@ t.test('flow collections PyYAML accepts, whatever their indentation; positions a
   t.throws(() => loadYaml('a: {\n"b": [1\n}\n', 'x.yml'), /x\.yml:3:1: YAML syntax error: missed comma/);
 });
 
-t.test('!unsafe is text never rendered; !vault is a clear error with file:line', async (t) => {
+t.test('!unsafe is text never rendered; !vault without its password is a clear error with file:line', async (t) => {
   const v = loadYaml('a: !unsafe "{{ x }}"\nb: !unsafe ["{{ y }}", 1, {c: "{% z %}"}]\n', 'u.yml') as any;
   t.same(v.a, { __ansible_unsafe: '{{ x }}' });
   t.ok(isUnsafe(v.a) && isUnsafe({ ...v.a }) && isUnsafe(JSON.parse(JSON.stringify(v.a))), 'survives copies and JSON');
   t.same(v.b, [{ __ansible_unsafe: '{{ y }}' }, 1, { c: { __ansible_unsafe: '{% z %}' } }], 'inside collections too');
   t.notOk(isUnsafe({ __ansible_unsafe: 'x', other: 1 }));
-  t.throws(() => loadYamlFile('test/fixtures/yaml/vault.yml'), /vault\.yml:3:13: vault values are not supported yet/);
+  t.throws(
+    () => loadYamlFile('test/fixtures/yaml/vault.yml'),
+    /vault\.yml:3:13: !vault: this is encrypted with ansible-vault: give its password/,
+  );
   const r = rmqplay(['test/fixtures/yaml/vault.yml', '-i', 'test/fixtures/local/inventory.ini']);
   t.equal(r.status, 4, 'bad input');
-  t.match(r.stderr, /vault\.yml:3:13: vault values are not supported yet/);
+  t.match(r.stderr, /vault\.yml:3:13: !vault: this is encrypted with ansible-vault: give its password/);
 });
 
 t.test('arguments converted by their declared type, as Ansible argument specs do', async (t) => {
