@@ -1,6 +1,15 @@
 import { TaskType } from '../task.js';
 import { WriteData } from './_write.js';
-import { applyInFile, checkInFile, InFileArgs, inFileSchema, InFileState, insertAt, planInFile } from './_infile.js';
+import {
+  applyInFile,
+  checkInFile,
+  editBytes,
+  InFileArgs,
+  inFileSchema,
+  InFileState,
+  insertAt,
+  planInFile,
+} from './_infile.js';
 
 interface BlockArgs extends InFileArgs {
   block?: string;
@@ -29,7 +38,7 @@ export const blockinfile: TaskType<BlockArgs, InFileState, WriteData> = {
   async check(ctx, args) {
     const ws = await checkInFile(ctx, args);
     if ('kind' in ws) return ws;
-    return { ...ws, content: editBlock(ws.before ?? '', args) };
+    return { ...ws, content: editBytes(ws.before ?? Buffer.alloc(0), args, editBlock) };
   },
   plan: planInFile,
   apply: applyInFile,

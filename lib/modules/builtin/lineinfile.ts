@@ -1,7 +1,16 @@
-import { fileContent } from '../facts.js';
+import { fileBytes } from '../facts.js';
 import { TaskType } from '../task.js';
 import { WriteData } from './_write.js';
-import { applyInFile, checkInFile, InFileArgs, inFileSchema, InFileState, insertAt, planInFile } from './_infile.js';
+import {
+  applyInFile,
+  checkInFile,
+  editBytes,
+  InFileArgs,
+  inFileSchema,
+  InFileState,
+  insertAt,
+  planInFile,
+} from './_infile.js';
 
 interface LineArgs extends InFileArgs {
   line?: string;
@@ -39,8 +48,9 @@ export const lineinfile: TaskType<LineArgs, InFileState, WriteData> = {
   async check(ctx, args) {
     const ws = await checkInFile(ctx, args);
     if ('kind' in ws) return ws;
-    const before = ws.file.kind === 'absent' ? '' : (ws.before ?? (await fileContent(ctx, args.path)) ?? '');
-    return { ...ws, content: editLines(before, args) };
+    const empty = Buffer.alloc(0);
+    const before = ws.file.kind === 'absent' ? empty : (ws.before ?? (await fileBytes(ctx, args.path)) ?? empty);
+    return { ...ws, content: editBytes(before, args, editLines) };
   },
   plan: planInFile,
   apply: applyInFile,
