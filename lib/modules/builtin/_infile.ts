@@ -2,6 +2,7 @@
 import { TaskError } from '../../util/errors.js';
 import { Change } from '../pending.js';
 import { TaskCtx } from '../task.js';
+import { fileBytes } from '../facts.js';
 import { decode, encode, inDomain } from '../bytes.js';
 import { applyWrite, checkWrite, planWrite, WriteArgs, WriteData, writeSchemaProps, WriteState } from './_write.js';
 
@@ -70,6 +71,20 @@ export async function checkInFile(ctx: TaskCtx, args: InFileArgs): Promise<Write
     if (!args.create) throw new TaskError(`${args.path} does not exist: set create: true to create it`);
   }
   return ws;
+}
+
+/** check for an in-file task: the file as it is and its bytes after the edit (text edit on bytes). */
+export async function checkEdit<A extends InFileArgs>(
+  ctx: TaskCtx,
+  args: A,
+  edit: (text: string, a: A) => string,
+): Promise<InFileState> {
+  const ws = await checkInFile(ctx, args);
+  if ('kind' in ws) return ws;
+  const empty = Buffer.alloc(0);
+  // A link is edited through (its target's content), as Ansible does.
+  const before = ws.file.kind === 'absent' ? empty : (ws.before ?? (await fileBytes(ctx, args.path)) ?? empty);
+  return { ...ws, content: editBytes(before, args, edit) };
 }
 
 export function planInFile(args: InFileArgs, s: InFileState): Change<WriteData>[] {

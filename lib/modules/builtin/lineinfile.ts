@@ -1,16 +1,6 @@
-import { fileBytes } from '../facts.js';
 import { TaskType } from '../task.js';
 import { WriteData } from './_write.js';
-import {
-  applyInFile,
-  checkInFile,
-  editBytes,
-  InFileArgs,
-  inFileSchema,
-  InFileState,
-  insertAt,
-  planInFile,
-} from './_infile.js';
+import { applyInFile, checkEdit, InFileArgs, inFileSchema, InFileState, insertAt, planInFile } from './_infile.js';
 
 interface LineArgs extends InFileArgs {
   line?: string;
@@ -45,13 +35,7 @@ export const lineinfile: TaskType<LineArgs, InFileState, WriteData> = {
     if (args.state !== 'absent' && args.line === undefined) return 'lineinfile needs "line" unless state is absent';
     return undefined;
   },
-  async check(ctx, args) {
-    const ws = await checkInFile(ctx, args);
-    if ('kind' in ws) return ws;
-    const empty = Buffer.alloc(0);
-    const before = ws.file.kind === 'absent' ? empty : (ws.before ?? (await fileBytes(ctx, args.path)) ?? empty);
-    return { ...ws, content: editBytes(before, args, editLines) };
-  },
+  check: (ctx, args) => checkEdit(ctx, args, editLines),
   plan: planInFile,
   apply: applyInFile,
 };

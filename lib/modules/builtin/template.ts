@@ -22,7 +22,7 @@ export const template: TaskType<TemplateArgs, WriteState & { content: Buffer }, 
     if (String(args.src).includes('{{')) return undefined;
     const file = find('templates', args.src);
     try {
-      checkSyntax(readFileSync(file, 'utf8'));
+      checkSyntax(withoutNul(decode(readFileSync(file)).text));
     } catch (e) {
       return `template ${file} has a syntax error: ${(e as Error).message.split('\n')[0]}`;
     }
@@ -57,7 +57,12 @@ function encodeOutput(text: string, encoding: Encoding): Buffer {
 // Handlebars' lexer fails on NUL bytes ("Unrecognized text"): they go around it as a marker.
 const NUL_MARK = '\ue000rmqplay-nul\ue001';
 
+/** The text with its NUL bytes as a marker Handlebars can read. */
+function withoutNul(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', NUL_MARK) : text;
+}
+
 function renderKeepingNul(text: string, vars: Record<string, unknown>): string {
   if (!text.includes('\0')) return renderTemplate(text, vars);
-  return renderTemplate(text.replaceAll('\0', NUL_MARK), vars).replaceAll(NUL_MARK, '\0');
+  return renderTemplate(withoutNul(text), vars).replaceAll(NUL_MARK, '\0');
 }
