@@ -86,10 +86,10 @@ t.test('a backup is not redirected by planted symlinks', async (t) => {
   const pb = join(work, 'backup.yml');
   const task = `    - copy: { content: "new\\n", dest: ${DIR}/b/app.conf, backup: true }`;
   writeFileSync(pb, [`- hosts: ${node.name}`, '  gather_facts: false', '  tasks:', task].join('\n') + '\n');
-  // The names main's backup used (DEST.YYYYmmddHHMMSS~) for the next seconds, each a link to a victim.
+  // The names main's backup used (DEST.YYYYmmddHHMMSS~) for the next 3 minutes, each a link to a victim.
   const plant =
     `mkdir -p ${DIR}/b && cd ${DIR}/b && echo old > app.conf && echo keep > victim && ` +
-    `for s in 0 1 2 3 4 5 6 7 8 9; do ln -sf victim "app.conf.$(date -d "+$s sec" +%Y%m%d%H%M%S)~"; done`;
+    `for s in $(seq 0 179); do ln -sf victim "app.conf.$(date -d "+$s sec" +%Y%m%d%H%M%S)~"; done`;
   t.equal(ssh(node, plant).status, 0);
   const r = rmqplay([pb, '-i', 'lab']);
   t.equal(r.status, 0, `the run exits 0 ${r.status ? r.stdout.slice(-1500) + r.stderr : ''}`);
