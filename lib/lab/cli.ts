@@ -1,7 +1,7 @@
 // rmqplay lab up|down|status|kill|cut|heal|start. Decides no exit code itself: bad options throw OptionsError,
 // lab failures throw LabError, and the caller turns them into exit codes with exitCode().
 import { EXIT, OptionsError } from '../util/errors.js';
-import { DEFAULT_SUBNET, Lab } from './lab.js';
+import { DEFAULT_SUBNET, Lab, MAX_NODES } from './lab.js';
 
 interface LabOptions {
   nodes: number;
@@ -21,8 +21,11 @@ export function parseLabArgs(args: string[]): LabOptions {
     const a = args[i];
     if (a === '--nodes') {
       opts.nodes = Number(args[++i]);
-      if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 250)
-        throw new OptionsError('--nodes needs a whole number from 1 to 250');
+      if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > MAX_NODES)
+        throw new OptionsError(
+          `--nodes needs a whole number from 1 to ${MAX_NODES}: the lab's /24 subnet gives node1 .11 ` +
+            `and has no host address after .254`,
+        );
     } else if (a === '--subnet') {
       opts.subnet = args[++i];
       if (!/^\d+\.\d+\.\d+\.0\/24$/.test(opts.subnet ?? ''))

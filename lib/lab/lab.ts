@@ -179,7 +179,7 @@ export class Lab {
     const wanted = Math.max(this.c.nodes, Object.keys(st.hosts).length);
     for (let k = 1; k <= wanted; k++) {
       const name = `node${k}`;
-      st.hosts[name] ??= { name, ip: `${prefix}.${10 + k}` };
+      st.hosts[name] ??= { name, ip: `${prefix}.${FIRST_HOST_OCTET + k}` };
     }
     const toBoot = Object.values(st.hosts).filter((h) => !(h.pid && alive(h.pid) && isOurs(h.pid, h.name)));
     if (toBoot.length) this.c.log(`lab: booting ${toBoot.map((h) => h.name).join(', ')}…`);
@@ -386,6 +386,9 @@ export class Lab {
   }
 }
 
+/** nodeK gets PREFIX.(10 + K) in the lab's /24: node1 is .11, and .254 (node244) is the last host address. */
+const FIRST_HOST_OCTET = 10;
+export const MAX_NODES = 254 - FIRST_HOST_OCTET;
 export const DEFAULT_SUBNET = '10.213.77.0/24';
 
 function alive(pid: number): boolean {

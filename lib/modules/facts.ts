@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { Effect } from './pending.js';
 import { sh } from '../connection/quote.js';
+import { asBytes } from './bytes.js';
 import { TaskCtx } from './task.js';
 
 export type FileState =
@@ -84,14 +85,19 @@ function fromEffect(e: Effect, real?: FileState): FileState {
   }
 }
 
-/** The content a file has now, or would have after pending changes. */
-export async function fileContent(ctx: TaskCtx, path: string): Promise<string | null> {
+/** The bytes a file holds now, or would hold after pending changes. */
+export async function fileBytes(ctx: TaskCtx, path: string): Promise<Buffer | null> {
   const p = ctx.pending.file(path);
   if (p && p.kind === 'file') {
     if (p.state === 'absent') return null;
-    if (p.state === 'file' && p.content !== undefined) return p.content;
+    if (p.state === 'file' && p.content !== undefined) return asBytes(p.content);
   }
-  const b = await ctx.host.get(path, { become: ctx.become });
+  return ctx.host.get(path, { become: ctx.become });
+}
+
+/** A text file's content now, or after pending changes (UTF-8). */
+export async function fileContent(ctx: TaskCtx, path: string): Promise<string | null> {
+  const b = await fileBytes(ctx, path);
   return b === null ? null : b.toString('utf8');
 }
 

@@ -7,7 +7,7 @@ export type Effect =
       path: string;
       state: 'file';
       sha256: string;
-      content?: string;
+      content?: Buffer | string;
       mode?: string;
       owner?: string;
       group?: string;

@@ -2,6 +2,8 @@
 import { TaskError } from '../../util/errors.js';
 import { Change } from '../pending.js';
 import { TaskCtx } from '../task.js';
+import { fileBytes } from '../facts.js';
+import { decode, encode, inDomain } from '../bytes.js';
 import { applyWrite, checkWrite, planWrite, WriteArgs, WriteData, writeSchemaProps, WriteState } from './_write.js';
 
 export interface InFileArgs extends Omit<WriteArgs, 'dest'> {
@@ -12,7 +14,17 @@ export interface InFileArgs extends Omit<WriteArgs, 'dest'> {
   insertbefore?: string;
 }
 /** The file and its content after the edit, or no file (and nothing to remove from it). */
-export type InFileState = (WriteState & { content: string }) | { kind: 'nofile' };
+export type InFileState = (WriteState & { content: Buffer }) | { kind: 'nofile' };
+
+/** Edits a file's bytes as text: the arguments are taken into the file's encoding (bytes.ts), so
+ *  the lines the edit does not touch keep their bytes exactly, UTF-8 or not. */
+export function editBytes<A extends InFileArgs>(bytes: Buffer, a: A, edit: (text: string, a: A) => string): Buffer {
+  const file = decode(bytes);
+  const argsIn = Object.fromEntries(
+    Object.entries(a).map(([k, v]) => [k, typeof v === 'string' ? inDomain(v, file.encoding) : v]),
+  ) as A;
+  return encode(edit(file.text, argsIn), file.encoding);
+}
 
 /** The schema of an in-file task: path, the task's own properties, then the shared ones. */
 export function inFileSchema(own: Record<string, unknown>): Record<string, unknown> {
@@ -59,6 +71,20 @@ export async function checkInFile(ctx: TaskCtx, args: InFileArgs): Promise<Write
     if (!args.create) throw new TaskError(`${args.path} does not exist: set create: true to create it`);
   }
   return ws;
+}
+
+/** check for an in-file task: the file as it is and its bytes after the edit (text edit on bytes). */
+export async function checkEdit<A extends InFileArgs>(
+  ctx: TaskCtx,
+  args: A,
+  edit: (text: string, a: A) => string,
+): Promise<InFileState> {
+  const ws = await checkInFile(ctx, args);
+  if ('kind' in ws) return ws;
+  const empty = Buffer.alloc(0);
+  // A link is edited through (its target's content), as Ansible does.
+  const before = ws.file.kind === 'absent' ? empty : (ws.before ?? (await fileBytes(ctx, args.path)) ?? empty);
+  return { ...ws, content: editBytes(before, args, edit) };
 }
 
 export function planInFile(args: InFileArgs, s: InFileState): Change<WriteData>[] {

@@ -1,6 +1,6 @@
 import { TaskType } from '../task.js';
 import { WriteData } from './_write.js';
-import { applyInFile, checkInFile, InFileArgs, inFileSchema, InFileState, insertAt, planInFile } from './_infile.js';
+import { applyInFile, checkEdit, InFileArgs, inFileSchema, InFileState, insertAt, planInFile } from './_infile.js';
 
 interface BlockArgs extends InFileArgs {
   block?: string;
@@ -26,11 +26,7 @@ export function editBlock(text: string, a: BlockArgs): string {
 export const blockinfile: TaskType<BlockArgs, InFileState, WriteData> = {
   name: 'blockinfile',
   schema: inFileSchema({ block: { type: 'string' }, marker: { type: 'string' } }),
-  async check(ctx, args) {
-    const ws = await checkInFile(ctx, args);
-    if ('kind' in ws) return ws;
-    return { ...ws, content: editBlock(ws.before ?? '', args) };
-  },
+  check: (ctx, args) => checkEdit(ctx, args, editBlock),
   plan: planInFile,
   apply: applyInFile,
 };

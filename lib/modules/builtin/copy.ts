@@ -7,7 +7,7 @@ interface CopyArgs extends WriteArgs {
   src?: string;
 }
 
-export const copy: TaskType<CopyArgs, WriteState & { content: string }, WriteData> = {
+export const copy: TaskType<CopyArgs, WriteState & { content: Buffer | string }, WriteData> = {
   name: 'copy',
   schema: {
     type: 'object',
@@ -26,8 +26,8 @@ export const copy: TaskType<CopyArgs, WriteState & { content: string }, WriteDat
     return undefined;
   },
   async check(ctx, args) {
-    const content =
-      args.content !== undefined ? String(args.content) : readFileSync(ctx.findFile('files', args.src!), 'utf8');
+    // A src file is bytes (a binary file arrives as it is); content is text, written as UTF-8.
+    const content = args.content !== undefined ? String(args.content) : readFileSync(ctx.findFile('files', args.src!));
     return { ...(await checkWrite(ctx, args.dest, true)), content };
   },
   plan: (args, s) => planWrite(args, s, s.content),

@@ -7,6 +7,7 @@ import { command, shell } from './command.js';
 import { copy } from './copy.js';
 import { debug } from './debug.js';
 import { file } from './file.js';
+import { group } from './group.js';
 import { lineinfile } from './lineinfile.js';
 import { service, systemd } from './service.js';
 import { set_fact } from './set_fact.js';
@@ -22,6 +23,7 @@ export const builtinModules: TaskType<any, any, any>[] = [
   copy,
   debug,
   file,
+  group,
   lineinfile,
   service,
   systemd,

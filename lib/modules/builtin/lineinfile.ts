@@ -1,7 +1,6 @@
-import { fileContent } from '../facts.js';
 import { TaskType } from '../task.js';
 import { WriteData } from './_write.js';
-import { applyInFile, checkInFile, InFileArgs, inFileSchema, InFileState, insertAt, planInFile } from './_infile.js';
+import { applyInFile, checkEdit, InFileArgs, inFileSchema, InFileState, insertAt, planInFile } from './_infile.js';
 
 interface LineArgs extends InFileArgs {
   line?: string;
@@ -36,12 +35,7 @@ export const lineinfile: TaskType<LineArgs, InFileState, WriteData> = {
     if (args.state !== 'absent' && args.line === undefined) return 'lineinfile needs "line" unless state is absent';
     return undefined;
   },
-  async check(ctx, args) {
-    const ws = await checkInFile(ctx, args);
-    if ('kind' in ws) return ws;
-    const before = ws.file.kind === 'absent' ? '' : (ws.before ?? (await fileContent(ctx, args.path)) ?? '');
-    return { ...ws, content: editLines(before, args) };
-  },
+  check: (ctx, args) => checkEdit(ctx, args, editLines),
   plan: planInFile,
   apply: applyInFile,
 };

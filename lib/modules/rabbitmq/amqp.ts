@@ -7,6 +7,8 @@ export interface AmqpNode {
   name: string;
   host: string;
   port: number;
+  /** amqps: the server's certificate is verified (against ca, else the system's CAs) for host. */
+  tls?: { ca?: Buffer };
 }
 export interface Creds {
   user: string;
@@ -14,19 +16,27 @@ export interface Creds {
   vhost?: string;
 }
 
+/** amqplib's connect arguments: the URL parts and the socket options (TLS ones for amqps). */
+export function connectOptions(node: AmqpNode, c: Creds, timeoutMs = 10_000) {
+  const url = {
+    protocol: node.tls ? 'amqps' : 'amqp',
+    hostname: node.host,
+    port: node.port,
+    username: c.user,
+    password: c.password,
+    vhost: c.vhost ?? '/',
+    heartbeat: 10,
+  };
+  // rejectUnauthorized stays on: a certificate that does not verify for this host is refused.
+  const tls = node.tls
+    ? { servername: node.host, rejectUnauthorized: true, ...(node.tls.ca ? { ca: [node.tls.ca] } : {}) }
+    : {};
+  return { url, socket: { timeout: timeoutMs, ...tls } };
+}
+
 export async function open(node: AmqpNode, c: Creds, timeoutMs = 10_000): Promise<ChannelModel> {
-  const conn = await connect(
-    {
-      protocol: 'amqp',
-      hostname: node.host,
-      port: node.port,
-      username: c.user,
-      password: c.password,
-      vhost: c.vhost ?? '/',
-      heartbeat: 10,
-    },
-    { timeout: timeoutMs },
-  );
+  const o = connectOptions(node, c, timeoutMs);
+  const conn = await connect(o.url, o.socket);
   conn.on('error', () => undefined); // reported through the operations that fail
   return conn;
 }

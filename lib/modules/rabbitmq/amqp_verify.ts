@@ -4,6 +4,7 @@
 // consume them through another and check each arrived exactly once with the same bytes.
 // Check mode: only the logins (or skipped when earlier tasks would still change the host).
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ChannelModel } from 'amqplib';
 import { SkipTask, TaskError } from '../../util/errors.js';
 import { AmqpNode, consumeExactly, declareQuorum, deleteQueue, open, percentile, publishConfirmed } from './amqp.js';
@@ -18,6 +19,9 @@ interface VerifyArgs {
   vhost?: string;
   nodes?: string[];
   port?: number;
+  /** amqps (RabbitMQ's TLS listener, 5671 by default), verified against ca_file or the system's CAs. */
+  tls?: boolean;
+  ca_file?: string;
   messages?: number;
   timeout?: number;
 }
@@ -25,13 +29,18 @@ interface VerifyState {
   nodes: AmqpNode[];
 }
 
-function nodesOf(ctx: TaskCtx, a: VerifyArgs): AmqpNode[] {
+export function nodesOf(ctx: TaskCtx, a: VerifyArgs): AmqpNode[] {
   const hv = ctx.vars.hostvars as Record<string, Record<string, unknown>>;
   const names = a.nodes ?? (ctx.vars.ansible_play_hosts as string[]);
+  const ca = a.ca_file ? readFileSync(ctx.findFile('files', a.ca_file)) : undefined;
+  const tls = a.tls ? { tls: ca ? { ca } : {} } : {};
+  const defaultPort = (n: string) =>
+    a.tls ? Number(hv[n]?.rabbitmq_amqps_port ?? 5671) : Number(hv[n]?.rabbitmq_amqp_port ?? 5672);
   return names.map((n) => ({
     name: n,
     host: String(hv[n]?.rabbitmq_amqp_host ?? hv[n]?.ansible_host ?? n),
-    port: a.port ?? Number(hv[n]?.rabbitmq_amqp_port ?? 5672),
+    port: a.port ?? defaultPort(n),
+    ...tls,
   }));
 }
 
@@ -68,12 +77,20 @@ export const amqp_verify: TaskType<VerifyArgs, VerifyState> = {
       password: { type: 'string' },
       vhost: { type: 'string' },
       nodes: { type: 'array', items: { type: 'string' } },
-      port: { type: 'integer' },
+      port: { type: 'integer', minimum: 1, maximum: 65535 },
+      tls: { type: 'boolean' },
+      ca_file: { type: 'string' },
       messages: { type: 'integer', minimum: 1, maximum: 1000000 },
       timeout: { type: 'integer', minimum: 1 },
     },
     required: ['user', 'password'],
     additionalProperties: false,
+  },
+  validate(args, find) {
+    if (args.ca_file !== undefined && (args.tls === undefined || args.tls === false))
+      return 'amqp_verify: ca_file needs tls: true';
+    if (args.ca_file !== undefined && !String(args.ca_file).includes('{{')) find('files', args.ca_file);
+    return undefined;
   },
   async check(ctx, a) {
     const busy = playHostsPending(ctx);

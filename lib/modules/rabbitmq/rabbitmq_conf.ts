@@ -4,8 +4,9 @@
 import { TaskError } from '../../util/errors.js';
 import { ConfProblem, SCHEMA_KEYS_SCRIPT, unknownKeys } from './rabbitconf.js';
 import { sh } from '../../connection/quote.js';
-import { TaskType } from '../task.js';
-import { WriteData, WriteState } from '../builtin/_write.js';
+import { mustRun, TaskType } from '../task.js';
+import { asText } from '../bytes.js';
+import { copyOverScript, WriteData, WriteState } from '../builtin/_write.js';
 import { template } from '../builtin/template.js';
 
 interface ConfArgs {
@@ -15,7 +16,7 @@ interface ConfArgs {
   owner?: string;
   group?: string;
 }
-type ConfState = WriteState & { content: string };
+type ConfState = WriteState & { content: Buffer };
 
 /** The template task's arguments, with dest resolved. */
 const asTemplate = (a: ConfArgs) => ({ ...a, dest: a.dest ?? '/etc/rabbitmq/rabbitmq.conf' });
@@ -42,7 +43,7 @@ export const rabbitmq_conf: TaskType<ConfArgs, ConfState, WriteData> = {
     const st = await template.check(ctx, args);
     const r = await ctx.host.run(SCHEMA_KEYS_SCRIPT, { become: ctx.become });
     if (r.code === 0) {
-      const problems = unknownKeys(st.content, r.stdout.split('\n').filter(Boolean));
+      const problems = unknownKeys(asText(st.content), r.stdout.split('\n').filter(Boolean));
       const nearest = (p: ConfProblem) => (p.suggestion ? ` (nearest valid key: ${p.suggestion})` : '');
       const listed = problems.map((p) => `    line ${p.line}: ${p.key}${nearest(p)}`).join('\n');
       if (problems.length)
@@ -58,8 +59,8 @@ export const rabbitmq_conf: TaskType<ConfArgs, ConfState, WriteData> = {
     const args = asTemplate(a);
     const dest = args.dest;
     const prev = dest + '.rmqplay-prev';
-    const keepPrevious = sh`mkdir -p "$(dirname ${dest})"; [ -f ${dest} ] && cp -p ${dest} ${prev} || true`;
-    await ctx.host.run(keepPrevious, { become: ctx.become });
+    const keepPrevious = sh`mkdir -p "$(dirname ${dest})"` + '\n' + copyOverScript(dest, prev);
+    await mustRun(ctx, keepPrevious, `keeping ${dest} as ${prev}`);
     await template.apply(ctx, changes, args);
   },
 };

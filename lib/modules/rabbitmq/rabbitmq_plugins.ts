@@ -58,10 +58,13 @@ export const rabbitmq_plugins: TaskType<PluginArgs, PluginState, PluginData> = {
     const d = dataOf(changes[0]);
     const path = a.path ?? PATH;
     await mustRun(ctx, sh`mkdir -p "$(dirname ${path})"`, 'making /etc/rabbitmq');
-    await ctx.host.put(path, d.content, { mode: '0644', become: ctx.become });
+    const put = () => ctx.host.put(path, d.content, { mode: '0644', become: ctx.become });
+    await put();
     if (d.online) {
-      const enable = sh`rabbitmq-plugins set ${d.want} >/dev/null && printf '%s' ${d.content} > ${path}`;
+      const enable = sh`rabbitmq-plugins set ${d.want} >/dev/null`;
       await mustRun(ctx, enable, 'enabling the plugins on the running node', 180_000);
+      // rabbitmq-plugins writes the file in its own format: ours again, by an atomic put (never through a link).
+      await put();
     }
   },
 };

@@ -6,6 +6,7 @@ import { TaskError } from '../../util/errors.js';
 import { sh } from '../../connection/quote.js';
 import { TaskCtx, TaskType } from '../task.js';
 import { oneAtATime, PKG } from './_rabbitmq.js';
+import { copyOverScript } from '../builtin/_write.js';
 
 interface RestartArgs {
   config_files?: string[];
@@ -122,7 +123,9 @@ async function restartOne(ctx: TaskCtx, a: RestartArgs): Promise<void> {
   const said = (await ctx.host.run(errors, { become: ctx.become })).stdout.trim();
   const prev = `${conf}.rmqplay-prev`;
   const failed = conf + '.rmqplay-failed';
-  const restore = sh`[ -f ${prev} ] || exit 4; cp ${conf} ${failed}; cp -p ${prev} ${conf} && ` + RESTART;
+  const keepFailed = copyOverScript(conf, failed);
+  const putBack = copyOverScript(prev, conf);
+  const restore = sh`[ -f ${prev} ] || exit 4` + `\n(${keepFailed})\n(${putBack}) && ` + RESTART;
   const rb = await ctx.host.run(restore, { become: ctx.become, timeoutMs: 300_000 });
   const rolled =
     rb.code === 0
