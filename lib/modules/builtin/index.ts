@@ -10,6 +10,7 @@ import { file } from './file.js';
 import { lineinfile } from './lineinfile.js';
 import { service, systemd } from './service.js';
 import { set_fact } from './set_fact.js';
+import { setup } from './setup.js';
 import { template } from './template.js';
 import { wait_for } from './wait_for.js';
 
@@ -26,6 +27,7 @@ export const builtinModules: TaskType<any, any, any>[] = [
   service,
   systemd,
   set_fact,
+  setup,
   template,
   wait_for,
 ];
