@@ -1,9 +1,13 @@
 // One task on one host: render the arguments and validate them again, when, then for each loop item
 // check → plan → (record in check mode | apply → re-check), changed_when/failed_when, until/retries.
 // It returns typed outcomes; the scheduler decides what they mean for the play and reports them.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { Become, Host } from '../connection/host.js';
 import { LocalHost } from '../connection/local.js';
 import { withBecomeErrors } from '../connection/become.js';
+import { q } from '../connection/quote.js';
+import { factVars } from '../modules/builtin/setup.js';
 import { evalExpr } from '../language/expr.js';
 import { renderDeep, renderString } from '../language/template.js';
 import { taskTypes } from '../modules/index.js';
@@ -12,7 +16,7 @@ import { Args, TaskCtx, TaskType } from '../modules/task.js';
 import { ConnectError, SkipTask, TaskError, UnknownState } from '../util/errors.js';
 import { assignOwn, overlay, setOwn } from '../util/objects.js';
 import { collectAllStrings, collectSecrets, redact } from '../util/secrets.js';
-import { findFile, Play, Task } from './playbook.js';
+import { findFile, findFirst, firstFoundNames, Play, readIncludeVars, Task } from './playbook.js';
 import { argumentErrors } from './schema.js';
 import { OMIT, PlayVars } from './variables.js';
 
@@ -29,8 +33,8 @@ export interface ItemOutcome {
   msg?: string;
   /** A failure that ignore_errors turned into ok. */
   ignored?: boolean;
-  /** Present in loops. */
-  item?: { value: unknown };
+  /** Present in loops; the label (loop_control) is shown instead of the value. */
+  item?: { value: unknown; label?: unknown };
 }
 
 /** The task on one host, all items together. */
@@ -50,6 +54,8 @@ export interface HostRun {
   host: Host;
   pending: Pending;
   facts: Record<string, unknown>;
+  /** Gathered facts (setup, or any result that carries ansible_facts); kept in `facts` when not given. */
+  gathered?: Record<string, unknown>;
 }
 
 export interface ExecEnv {
@@ -76,7 +82,7 @@ export async function runOnHost(
 ): Promise<TaskOutcome> {
   let items: unknown[] | undefined;
   try {
-    items = loopItems(t, env.vars.forTask(t, hr.name));
+    items = loopItems(t, env.vars.forTask(t, hr.name), env.playbookDir);
   } catch (e) {
     const o = failure(t, e as Error, 0);
     onItem(o);
@@ -92,9 +98,13 @@ export async function runOnHost(
   let anyFailed = false;
   let allSkipped = true;
   let notify = false;
-  for (const value of items) {
-    const o = await runItem(t, hr, env, { [t.loopVar]: value, ansible_loop_var: t.loopVar });
-    o.item = { value };
+  const { indexVar, pause } = t.loopControl;
+  for (const [index, value] of items.entries()) {
+    if (index > 0 && pause) await sleep(Number(pause) * 1000);
+    const loop: Record<string, unknown> = { [t.loopVar]: value, ansible_loop_var: t.loopVar };
+    if (indexVar) Object.assign(loop, { [indexVar]: index, ansible_index_var: indexVar });
+    const o = await runItem(t, hr, env, loop);
+    o.item = { value, label: labelOf(t, env, hr.name, loop) };
     onItem(o);
     results.push({ ...o.result, item: value });
     // An unreachable host ends its loop; nothing is registered.
@@ -123,11 +133,170 @@ function finish(
   return { status, ignored, registered, notify };
 }
 
-function loopItems(t: Task, vars: Record<string, unknown>): unknown[] | undefined {
+/** loop_control.label rendered for an item; undefined when there is none (or it cannot render). */
+function labelOf(t: Task, env: ExecEnv, host: string, loop: Record<string, unknown>): unknown {
+  if (t.loopControl.label === undefined) return undefined;
+  try {
+    return renderString(t.loopControl.label, env.vars.forTask(t, host, loop));
+  } catch {
+    return t.loopControl.label;
+  }
+}
+
+/** The items of a task's loop: loop: as it is, with_X as Ansible's X lookup makes them. */
+export function loopItems(t: Task, vars: Record<string, unknown>, playbookDir: string): unknown[] | undefined {
   if (t.loop === undefined) return undefined;
   const l = renderDeep(t.loop, vars);
-  if (!Array.isArray(l)) throw new TaskError(`loop must be a list, got ${typeof l}`);
-  return l;
+  const kind = t.loopKind ?? 'loop';
+  const list = () => (Array.isArray(l) ? l : [l]);
+  switch (kind) {
+    case 'loop':
+      if (!Array.isArray(l)) throw new TaskError(`loop must be a list, got ${typeof l}`);
+      return l;
+    case 'list':
+      return list();
+    case 'items':
+      // Flattened one level, as Ansible's items lookup does.
+      return list().flatMap((x) => (Array.isArray(x) ? x : [x]));
+    case 'indexed_items':
+      return list()
+        .flatMap((x) => (Array.isArray(x) ? x : [x]))
+        .map((x, i) => [i, x]);
+    case 'dict':
+      if (!l || typeof l !== 'object' || Array.isArray(l)) throw new TaskError('with_dict expects a mapping');
+      return Object.entries(l).map(([key, value]) => ({ key, value }));
+    case 'nested':
+      return product(list().map((x) => (Array.isArray(x) ? x : [x])));
+    case 'together':
+      return together(list().map((x) => (Array.isArray(x) ? x : [x])));
+    case 'sequence':
+      return sequence(l);
+    case 'subelements':
+      return subelements(l);
+    case 'fileglob':
+      return list().flatMap((p) => fileglob(String(p), t, playbookDir));
+    case 'first_found':
+      return firstFound(l, t, playbookDir);
+    default:
+      throw new TaskError(`unknown loop with_${kind}`);
+  }
+}
+
+function product(lists: unknown[][]): unknown[][] {
+  return lists.reduce<unknown[][]>((acc, l) => acc.flatMap((a) => l.map((x) => [...a, x])), [[]]);
+}
+
+/** with_together: the lists zipped, the shorter ones filled with null. */
+function together(lists: unknown[][]): unknown[][] {
+  const n = Math.max(0, ...lists.map((l) => l.length));
+  return Array.from({ length: n }, (_, i) => lists.map((l) => (i < l.length ? l[i] : null)));
+}
+
+/** with_sequence: start/end/stride/count/format as a mapping, as `start=1 end=5`, or as `1-5/2:%02d`. */
+export function sequence(spec: unknown): string[] {
+  let o: Record<string, unknown>;
+  if (typeof spec === 'string') {
+    const short = /^\s*(\S+)-(\S+?)(?:\/(\S+?))?(?::(\S+))?\s*$/.exec(spec);
+    o = {};
+    if (short && !spec.includes('='))
+      Object.assign(o, { start: short[1], end: short[2], stride: short[3], format: short[4] });
+    else for (const m of spec.matchAll(/(\w+)=(\S+)/g)) o[m[1]] = m[2];
+  } else if (spec && typeof spec === 'object' && !Array.isArray(spec)) o = spec as Record<string, unknown>;
+  else throw new TaskError('with_sequence expects "start=1 end=5" or a mapping');
+  const num = (k: string, d?: number) => {
+    if (o[k] === undefined || o[k] === null) return d;
+    const n = Number(o[k]);
+    if (!Number.isInteger(n)) throw new TaskError(`with_sequence: ${k} must be an integer, got ${String(o[k])}`);
+    return n;
+  };
+  const start = num('start', 1)!;
+  const stride = num('stride', 1)!;
+  const count = num('count');
+  const end = count !== undefined ? start + (count - 1) * stride : num('end');
+  if (end === undefined) throw new TaskError('with_sequence: give end or count');
+  if (stride === 0) return [];
+  if ((stride > 0 && end < start) || (stride < 0 && end > start))
+    throw new TaskError('with_sequence: to count backwards, make stride negative');
+  const format = o.format === undefined ? '%d' : String(o.format);
+  const out: string[] = [];
+  for (let i = start; stride > 0 ? i <= end : i >= end; i += stride) out.push(printfInt(format, i));
+  return out;
+}
+
+/** printf with one integer: %d, %5d, %05d, %x, %X, %o, %s; %% is a percent sign. */
+function printfInt(format: string, n: number): string {
+  return format.replace(/%(0?)(\d*)([dixXos%])/g, (_m, zero: string, width: string, conv: string) => {
+    if (conv === '%') return '%';
+    const radix = conv === 'x' || conv === 'X' ? 16 : conv === 'o' ? 8 : 10;
+    let s = Math.abs(n).toString(radix);
+    if (conv === 'X') s = s.toUpperCase();
+    const sign = n < 0 ? '-' : '';
+    const w = Number(width || 0) - sign.length;
+    return sign + (zero ? s.padStart(w, '0') : s).padStart(w, ' ');
+  });
+}
+
+/** with_subelements: [list, 'key', {skip_missing}] → [element, subelement] pairs. */
+function subelements(spec: unknown): unknown[][] {
+  if (!Array.isArray(spec) || spec.length < 2 || typeof spec[1] !== 'string')
+    throw new TaskError('with_subelements expects [list, "key"] or [list, "key", {skip_missing: true}]');
+  const [outer, path, flags] = spec as [unknown, string, { skip_missing?: unknown } | undefined];
+  const elems = Array.isArray(outer) ? outer : outer && typeof outer === 'object' ? Object.values(outer) : [];
+  const out: unknown[][] = [];
+  for (const e of elems) {
+    let sub: unknown = e;
+    for (const k of path.split('.'))
+      sub = sub && typeof sub === 'object' && Object.hasOwn(sub, k) ? (sub as Record<string, unknown>)[k] : undefined;
+    if (sub === undefined) {
+      if (flags?.skip_missing === true) continue;
+      throw new TaskError(`with_subelements: an element has no "${path}" (skip_missing: true skips it)`);
+    }
+    if (!Array.isArray(sub)) throw new TaskError(`with_subelements: "${path}" must be a list`);
+    for (const x of sub) out.push([e, x]);
+  }
+  return out;
+}
+
+/** with_fileglob on the controller: files (not folders) whose name matches, in the first folder where the
+ *  pattern's folder exists (role files/, beside the task file, the playbook's files/, the playbook's). */
+function fileglob(pattern: string, t: Task, playbookDir: string): string[] {
+  const here = dirname(t.file);
+  const bases = isAbsolute(pattern)
+    ? ['/']
+    : [
+        ...(t.role ? [join(t.role.path, 'files')] : []),
+        join(here, 'files'),
+        here,
+        join(playbookDir, 'files'),
+        playbookDir,
+      ];
+  const dirOf = bases.map((b) => resolve(b, dirname(pattern))).find((d) => existsSync(d));
+  if (!dirOf) return [];
+  const re = globRegExp(basename(pattern));
+  return readdirSync(dirOf)
+    .filter((n) => re.test(n) && statSync(join(dirOf, n)).isFile())
+    .sort()
+    .map((n) => join(dirOf, n));
+}
+
+function globRegExp(glob: string): RegExp {
+  let re = '';
+  for (const c of glob) {
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[' || c === ']') re += c;
+    else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function firstFound(spec: unknown, t: Task, playbookDir: string): string[] {
+  const names = firstFoundNames(spec);
+  const hit = findFirst(playbookDir, t, names);
+  if (hit) return [hit];
+  const skip = [spec].flat().some((e) => e && typeof e === 'object' && (e as { skip?: unknown }).skip === true);
+  if (skip) return [];
+  throw new TaskError(`with_first_found: none of ${names.join(', ')} found`);
 }
 
 /** One item: when, then the task; every error becomes an outcome. */
@@ -146,6 +315,7 @@ async function runItem(t: Task, hr: HostRun, env: ExecEnv, loop: Record<string, 
         reason,
       };
     }
+    if (t.includeVars) return { ...includeVars(t, hr, env, vars), ms: Date.now() - start };
     const o = await withRetries(t, hr, env, vars);
     return { ...o, ms: Date.now() - start, msg: messageOf(o.result) };
   } catch (e) {
@@ -163,6 +333,39 @@ async function runItem(t: Task, hr: HostRun, env: ExecEnv, loop: Record<string, 
     }
     return failure(t, e as Error, ms);
   }
+}
+
+/** include_vars on the controller: the files' variables, their templates rendered against the host's
+ *  variables (and each other) once, then kept as data for the rest of the play. */
+function includeVars(t: Task, hr: HostRun, env: ExecEnv, vars: Record<string, unknown>): Step {
+  const spec = renderDeep(t.includeVars, vars) as Record<string, unknown>;
+  let loaded: Record<string, unknown>;
+  try {
+    loaded = readIncludeVars(env.playbookDir, t, spec);
+  } catch (e) {
+    throw new TaskError(`include_vars: ${(e as Error).message}`);
+  }
+  const scope = overlay(vars);
+  for (const [k, raw] of Object.entries(loaded)) {
+    let busy = false;
+    const get = () => {
+      if (busy) throw new TaskError(`include_vars: variables refer to each other in a loop: ${k}`);
+      busy = true;
+      try {
+        const value = renderDeep(raw, scope);
+        Object.defineProperty(scope, k, { value, enumerable: true, configurable: true });
+        return value;
+      } finally {
+        busy = false;
+      }
+    };
+    Object.defineProperty(scope, k, { get, enumerable: true, configurable: true });
+  }
+  const values: Record<string, unknown> = {};
+  for (const k of Object.keys(loaded)) setOwn(values, k, scope[k]);
+  collectSecrets(values);
+  assignOwn(hr.facts, values);
+  return { status: 'ok', result: { changed: false, ansible_facts: values }, changes: [] };
 }
 
 function failure(t: Task, e: Error, ms: number): ItemOutcome {
@@ -246,11 +449,13 @@ async function prepare(t: Task, hr: HostRun, env: ExecEnv, vars: Record<string, 
   // The task type's own rules too (they were skipped before connecting for templated values).
   const problem = type.validate?.(args, find);
   if (problem) throw new TaskError(`${type.name}: after rendering, ${problem}`);
-  const host = await targetHost(t, hr, env, vars);
+  const { host, name } = await targetHost(t, hr, env, vars);
   const check = t.checkMode === undefined ? env.check : isTrue(t.checkMode);
+  const environment = environmentOf(t, env.play, vars);
   const ctx: TaskCtx = {
-    host: withBecomeErrors(host),
-    pending: check ? hr.pending : new Pending(),
+    host: withEnvironment(withBecomeErrors(host), environment),
+    // A task delegated to another host reads and records that host's pending changes.
+    pending: check ? (name === hr.name ? hr.pending : env.pendingOf(name)) : new Pending(),
     pendingOf: (h) => (check ? env.pendingOf(h) : new Pending()),
     become: become(t, env.play, vars),
     checkMode: check,
@@ -262,16 +467,57 @@ async function prepare(t: Task, hr: HostRun, env: ExecEnv, vars: Record<string, 
   return { type, ctx, args };
 }
 
-async function targetHost(t: Task, hr: HostRun, env: ExecEnv, vars: Record<string, unknown>): Promise<Host> {
-  if (!t.delegateTo) return hr.host;
+/** The host a task runs on: its own, or delegate_to's (localhost and local_action: the controller). */
+async function targetHost(
+  t: Task,
+  hr: HostRun,
+  env: ExecEnv,
+  vars: Record<string, unknown>,
+): Promise<{ host: Host; name: string }> {
+  if (!t.delegateTo) return { host: hr.host, name: hr.name };
   const target = String(renderString(t.delegateTo, vars));
-  if (target === 'localhost' || target === '127.0.0.1') return new LocalHost();
-  return env.connection(target);
+  if (target === hr.name) return { host: hr.host, name: hr.name };
+  if (target === 'localhost' || target === '127.0.0.1') return { host: new LocalHost(), name: 'localhost' };
+  return { host: await env.connection(target), name: target };
+}
+
+/** environment: the play's, the blocks' and the task's, each a mapping or a template that yields one. */
+function environmentOf(t: Task, play: Play, vars: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const layer of [play.environment, ...t.environment]) {
+    if (layer === undefined || layer === null) continue;
+    const value = renderDeep(layer, vars);
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+      throw new TaskError('environment must be a mapping of variable names to values');
+    for (const [k, v] of Object.entries(value)) {
+      if (v === OMIT) continue;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new TaskError(`environment: "${k}" is not a variable name`);
+      setOwn(out, k, v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+    }
+  }
+  return out;
+}
+
+/** A Host whose commands run with the task's environment exported first (inside sudo, when it becomes). */
+function withEnvironment(host: Host, environment: Record<string, string>): Host {
+  const names = Object.keys(environment);
+  if (!names.length) return host;
+  const exports = names.map((k) => `export ${k}=${q(environment[k])}\n`).join('');
+  return {
+    name: host.name,
+    run: (script, opts) => host.run(exports + script, opts),
+    put: (path, bytes, opts) => host.put(path, bytes, opts),
+    get: (path, opts) => host.get(path, opts),
+    close: () => host.close(),
+  };
 }
 
 function become(t: Task, play: Play, vars: Record<string, unknown>): Become | undefined {
   const on = t.become ?? play.become ?? vars.ansible_become;
   if (!isTrue(on as boolean | string | undefined)) return undefined;
+  const method = t.becomeMethod ?? play.becomeMethod ?? vars.ansible_become_method;
+  if (method !== undefined && String(renderString(String(method), vars)) !== 'sudo')
+    throw new TaskError(`become_method: ${String(method)} is not supported: rmqplay becomes through sudo only`);
   const pw = vars.ansible_become_password ?? vars.ansible_become_pass;
   const user = String(t.becomeUser ?? play.becomeUser ?? vars.ansible_become_user ?? 'root');
   return { user, password: pw === undefined ? undefined : String(pw) };
@@ -283,6 +529,10 @@ async function once(t: Task, p: Prepared, hr: HostRun): Promise<Step> {
   const state = await type.check(ctx, args);
   const changes = type.plan(args, state);
   let result: Record<string, unknown> = { changed: changes.length > 0, ...(type.result?.(args, state) ?? {}) };
+  // As in Ansible, facts a result carries (setup's) become the host's facts, in check mode too: a read.
+  const carried = result.ansible_facts;
+  if (carried && typeof carried === 'object' && !Array.isArray(carried))
+    assignOwn(hr.gathered ?? hr.facts, factVars(carried as Record<string, unknown>));
   if (type.facts) {
     const facts = type.facts(args);
     collectSecrets(facts);

@@ -1,7 +1,7 @@
 // Loads a playbook with its imports, roles and task files, validates everything against the
 // schema and checks every variable reference, before any connection is opened.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { displayPath, PlaybookError, PlaybookErrors, Where, formatWhere } from '../util/errors.js';
 import { exprVars } from '../language/expr.js';
@@ -12,6 +12,7 @@ import { templateVars } from '../language/template.js';
 import { isUnsafe, loadYamlFile, posAtPath, posOf } from '../language/yaml.js';
 import { freeFormArgs } from '../language/kv.js';
 import { isSecretName } from '../util/secrets.js';
+import { isFactName } from '../modules/builtin/setup.js';
 
 // dist/lib/core/playbook.js → the package's root folder.
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -33,7 +34,22 @@ export interface Task {
   args?: Record<string, unknown>;
   when: (string | boolean)[];
   loop?: unknown;
+  /** How the loop's value becomes items: loop (as it is) or the with_ lookup it came from. */
+  loopKind?: string;
   loopVar: string;
+  loopControl: LoopControl;
+  /** environment: layers (block's, then the task's), each a mapping or a template; the play's comes first. */
+  environment: unknown[];
+  becomeMethod?: string;
+  /** Recorded for the login precedence; the connection's user is the inventory's today. */
+  remoteUser?: string;
+  throttle?: number | string;
+  /** include_tasks resolved at run time (a templated name, or a loop): its tasks when the name is static. */
+  include?: { name: string; keyword: string; tasks?: Task[] };
+  /** include_vars: its arguments (file, dir, name...). */
+  includeVars?: Record<string, unknown>;
+  /** Variables that are data for this task and its children: the loop item of a dynamic include. */
+  data?: Record<string, unknown>;
   register?: string;
   notify: string[];
   listen: string[];
@@ -59,6 +75,26 @@ export interface Task {
   noLog?: boolean;
 }
 
+export interface LoopControl {
+  label?: string;
+  indexVar?: string;
+  pause?: number | string;
+}
+
+/** The with_ lookups rmqplay runs (with_items, with_dict, ...). */
+export const LOOP_KINDS = [
+  'items',
+  'list',
+  'dict',
+  'nested',
+  'together',
+  'sequence',
+  'subelements',
+  'fileglob',
+  'first_found',
+  'indexed_items',
+];
+
 export interface Play {
   name: string;
   where: Where;
@@ -69,6 +105,13 @@ export interface Play {
   serial?: (number | string)[];
   become?: boolean | string;
   becomeUser?: string;
+  becomeMethod?: string;
+  remoteUser?: string;
+  environment?: unknown;
+  /** gather_facts (on unless false): facts are gathered only when the play reads one (readsFacts). */
+  gatherFacts: boolean;
+  /** Set by checkVariables: some string, condition or template of the play reads a fact. */
+  readsFacts?: boolean;
   strategy: 'linear' | 'free';
   anyErrorsFatal: boolean;
   maxFailPercentage?: number;
@@ -99,14 +142,139 @@ const MAGIC = [
   'ansible_forks',
   'item',
   'ansible_loop_var',
+  'ansible_index_var',
 ];
+
+/** Keywords that are written with an ansible.builtin. prefix too. */
+const SPECIAL_KEYWORDS = ['import_tasks', 'include_tasks', 'import_role', 'include_role', 'include_vars', 'include'];
+
+interface RoleRef {
+  name: string;
+  tasksFrom?: string;
+  defaultsFrom?: string;
+  varsFrom?: string;
+  handlersFrom?: string;
+}
 
 class Loader {
   errors: PlaybookError[] = [];
+  warnings: string[] = [];
+  /** Roles and handlers that import_role/include_role bring into the play being loaded. */
+  playRoles: Role[] = [];
+  playHandlers: Task[] = [];
+  private handlerFiles = new Set<string>();
   constructor(public playbookDir: string) {}
 
   err(where: Where | undefined, file: string, reason: string): void {
     this.errors.push(new PlaybookError(where ?? { file }, reason));
+  }
+
+  warn(where: Where | undefined, file: string, text: string): void {
+    const w = `${formatWhere(where ?? { file })}: ${text}`;
+    if (!this.warnings.includes(w)) this.warnings.push(w);
+  }
+
+  /** A role's folder: roles/ beside the file, beside the playbook, beside the current role, the package's. */
+  findRole(name: string, from: string, current?: Role): string | undefined {
+    const dirs = [
+      resolve(dirname(from), 'roles', name),
+      resolve(this.playbookDir, 'roles', name),
+      ...(current ? [resolve(current.path, '..', name)] : []),
+      join(PACKAGE_ROOT, 'playbooks', 'roles', name),
+    ];
+    return dirs.find((d) => existsSync(d));
+  }
+
+  /** A role's tasks (tasks_from), its defaults, vars and handlers; the handlers join the play's. */
+  loadRole(
+    ref: RoleRef,
+    from: string,
+    where: Where | undefined,
+    current: Role | undefined,
+    extra: { vars?: Record<string, unknown>; params?: Record<string, unknown>; when?: (string | boolean)[] },
+    tags: string[],
+    seen: string[],
+  ): { role: Role; tasks: Task[] } | undefined {
+    const dir = this.findRole(ref.name, from, current);
+    if (!dir) {
+      const looked = "roles/ beside the playbook or in the package's playbooks/roles/";
+      this.err(where, from, `role "${ref.name}" not found in ${looked}`);
+      return undefined;
+    }
+    const fileIn = (sub: string, base = 'main') =>
+      [base, `${base}.yml`, `${base}.yaml`].map((m) => join(dir, sub, m)).find((f) => existsSync(f) && !isDir(f));
+    const readVars = (sub: string, base?: string) => {
+      const f = fileIn(sub, base);
+      if (base && base !== 'main' && !f) this.err(where, from, `role "${ref.name}": ${sub}/${base} not found`);
+      const d = f ? loadYamlFile(f) : null;
+      return (d && typeof d === 'object' ? d : {}) as Record<string, unknown>;
+    };
+    const role: Role = {
+      name: ref.name,
+      path: dir,
+      defaults: readVars('defaults', ref.defaultsFrom),
+      vars: { ...readVars('vars', ref.varsFrom), ...extra.vars },
+      params: extra.params ?? {},
+    };
+    const tf = fileIn('tasks', ref.tasksFrom);
+    if (ref.tasksFrom && !tf) this.err(where, from, `role "${ref.name}": tasks/${ref.tasksFrom} not found`);
+    const tasks = tf ? this.loadTaskFile(tf, role, false, extra.when ?? [], tags, seen) : [];
+    const hf = fileIn('handlers', ref.handlersFrom);
+    // A role imported twice brings its handlers once.
+    if (hf && !this.handlerFiles.has(hf)) {
+      this.handlerFiles.add(hf);
+      this.playHandlers.push(...this.loadTaskFile(hf, role, true));
+    }
+    return { role, tasks };
+  }
+
+  /** A task file: in the current role's tasks/, then where imports are looked for. */
+  findTaskFile(from: string, role: Role | undefined, name: string): string | undefined {
+    const inRole = role ? join(role.path, 'tasks', name) : undefined;
+    return inRole && existsSync(inRole) ? inRole : this.resolveImport(from, name);
+  }
+
+  /** Spellings Ansible accepts, rewritten in place to the one rmqplay reads: ansible.builtin.include_role,
+   *  the legacy include:, local_action: and action:. */
+  desugar(raw: Record<string, any>, file: string, where: Where): boolean {
+    for (const k of Object.keys(raw)) {
+      const short = k.replace(/^ansible\.(builtin|legacy)\./, '');
+      if (short === k || !SPECIAL_KEYWORDS.includes(short)) continue;
+      raw[short] = raw[k];
+      delete raw[k];
+    }
+    if (raw.include !== undefined) {
+      const instead = 'write include_tasks: (resolved at run time) or import_tasks: (static) instead';
+      const text = `"include:" was removed in ansible-core 2.16: ${instead}; it runs as include_tasks`;
+      this.warn(posOf(raw, 'include') ?? where, file, text);
+      raw.include_tasks = raw.include;
+      delete raw.include;
+    }
+    for (const key of ['local_action', 'action']) {
+      const v = raw[key];
+      if (v === undefined) continue;
+      let module: string | undefined;
+      let args: unknown;
+      if (typeof v === 'string') [, module, args] = /^\s*(\S+)\s*([\s\S]*)$/.exec(v) ?? [];
+      else if (v && typeof v === 'object' && typeof v.module === 'string') {
+        const { module: m, ...rest } = v;
+        module = m;
+        args = rest;
+      }
+      if (!module) {
+        this.err(posOf(raw, key) ?? where, file, `${key}: name the task type ("${key}: copy src=a dest=b")`);
+        return false;
+      }
+      delete raw[key];
+      raw[module] = args === '' ? null : args;
+      if (key === 'local_action') raw.delegate_to = 'localhost';
+    }
+    return true;
+  }
+
+  checkBecomeMethod(method: unknown, where: Where | undefined, file: string): void {
+    if (typeof method !== 'string' || method.includes('{{') || method === 'sudo') return;
+    this.err(where, file, `become_method: ${method} is not supported: rmqplay becomes through sudo only`);
   }
 
   /** Finds an imported file: relative to the importing file, then the package's playbooks/. */
@@ -137,6 +305,12 @@ class Loader {
       if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
         this.err(where, file, 'each entry of a playbook is a play (a mapping with hosts:)');
         return;
+      }
+      if ('include' in entry && !('hosts' in entry)) {
+        const text = '"include:" of a playbook was removed in ansible-core 2.16: write import_playbook: instead';
+        this.warn(posOf(entry, 'include'), file, text);
+        entry.import_playbook = entry.include;
+        delete entry.include;
       }
       if ('import_playbook' in entry) {
         if (!this.schemaCheck('import_playbook', entry, file)) return;
@@ -198,27 +372,11 @@ class Loader {
     }
     const roles: Role[] = [];
     const roleTasks: Task[] = [];
-    const handlers: Task[] = [];
+    this.playRoles = [];
+    this.playHandlers = [];
+    this.handlerFiles = new Set();
     for (const r of raw.roles ?? []) {
       const name = typeof r === 'string' ? r : (r.role ?? r.name);
-      const dir = [
-        resolve(dirname(file), 'roles', name),
-        resolve(this.playbookDir, 'roles', name),
-        join(PACKAGE_ROOT, 'playbooks', 'roles', name),
-      ].find((d) => existsSync(d));
-      if (!dir) {
-        this.err(
-          posOf(r) ?? posOf(raw, 'roles'),
-          file,
-          `role "${name}" not found in roles/ beside the playbook or in the package's playbooks/roles/`,
-        );
-        continue;
-      }
-      const readVars = (sub: string) => {
-        const f = ['main.yml', 'main.yaml'].map((m) => join(dir, sub, m)).find(existsSync);
-        const d = f ? loadYamlFile(f) : null;
-        return (d && typeof d === 'object' ? d : {}) as Record<string, unknown>;
-      };
       const params =
         typeof r === 'object'
           ? Object.fromEntries(
@@ -228,31 +386,27 @@ class Loader {
                 .filter((x) => x.length),
             )
           : {};
-      const role: Role = {
-        name,
-        path: dir,
-        defaults: readVars('defaults'),
-        vars: { ...readVars('vars'), ...(typeof r === 'object' ? r.vars : {}) },
-        params,
-      };
-      roles.push(role);
-      const tf = ['main.yml', 'main.yaml'].map((m) => join(dir, 'tasks', m)).find(existsSync);
-      if (tf)
-        roleTasks.push(
-          ...this.loadTaskFile(
-            tf,
-            role,
-            false,
-            typeof r === 'object' ? [r.when ?? []].flat() : [],
-            typeof r === 'object' ? [r.tags ?? []].flat() : [],
-          ),
-        );
-      const hf = ['main.yml', 'main.yaml'].map((m) => join(dir, 'handlers', m)).find(existsSync);
-      if (hf) handlers.push(...this.loadTaskFile(hf, role, true));
+      const asObject = typeof r === 'object' ? r : {};
+      const extra = { vars: asObject.vars, params, when: [asObject.when ?? []].flat() };
+      const loaded = this.loadRole(
+        { name },
+        file,
+        posOf(r) ?? posOf(raw, 'roles'),
+        undefined,
+        extra,
+        [asObject.tags ?? []].flat(),
+        [file],
+      );
+      if (!loaded) continue;
+      roles.push(loaded.role);
+      roleTasks.push(...loaded.tasks);
     }
     const list = (key: string, handler = false) =>
       this.loadTaskList(raw[key] ?? [], file, [key], raw, undefined, handler);
     const serial = raw.serial === undefined ? undefined : [raw.serial].flat();
+    const sections = [list('pre_tasks'), [...roleTasks, ...list('tasks')], list('post_tasks')];
+    const playHandlers = list('handlers', true);
+    if (raw.become_method !== undefined) this.checkBecomeMethod(raw.become_method, posOf(raw, 'become_method'), file);
     const play: Play = {
       name: raw.name ?? String([raw.hosts].flat().join(',')),
       where,
@@ -263,13 +417,17 @@ class Loader {
       serial,
       become: raw.become,
       becomeUser: raw.become_user,
+      becomeMethod: raw.become_method,
+      remoteUser: raw.remote_user,
+      environment: raw.environment,
+      gatherFacts: !isFalse(raw.gather_facts),
       strategy: raw.strategy ?? 'linear',
       anyErrorsFatal: raw.any_errors_fatal === true,
       maxFailPercentage: raw.max_fail_percentage !== undefined ? Number(raw.max_fail_percentage) : undefined,
       forceHandlers: raw.force_handlers === true,
-      sections: [list('pre_tasks'), [...roleTasks, ...list('tasks')], list('post_tasks')],
-      handlers: [...handlers, ...list('handlers', true)],
-      roles,
+      sections,
+      handlers: [...this.playHandlers, ...playHandlers],
+      roles: [...roles, ...this.playRoles],
       tags: [raw.tags ?? []].flat(),
     };
     return play;
@@ -340,6 +498,7 @@ class Loader {
     inheritedTags: string[],
     seen: string[],
   ): Task[] | undefined {
+    if (!this.desugar(raw, file, where)) return;
     const keys = Object.keys(raw);
     const actionKeys = keys.filter((k) => !(k in TASK_KEYWORDS));
     const ok = this.schemaCheck(
@@ -351,40 +510,34 @@ class Loader {
     );
     const when = [...inheritedWhen, ...[raw.when ?? []].flat()];
     const tags = [...inheritedTags, ...[raw.tags ?? []].flat()];
-    if (raw.import_tasks || raw.include_tasks) {
-      const name = raw.import_tasks ?? raw.include_tasks;
-      if (actionKeys.length) {
-        this.err(posOf(raw, actionKeys[0]), file, `unknown keyword "${actionKeys[0]}" beside import_tasks`);
-        return;
-      }
-      if (String(name).includes('{{')) {
-        this.err(
-          posOf(raw, 'include_tasks'),
-          file,
-          'include_tasks with a templated file name is not supported: name the file',
-        );
-        return;
-      }
-      const target =
-        (role ? [join(role.path, 'tasks', name)].filter(existsSync)[0] : undefined) ?? this.resolveImport(file, name);
-      if (!target) {
-        const keyword = raw.import_tasks ? 'import_tasks' : 'include_tasks';
-        const looked = `looked beside ${file}, beside the playbook and in the package's playbooks/`;
-        this.err(posOf(raw, keyword), file, `${keyword}: ${name} not found (${looked})`);
-        return;
-      }
-      const tasks = this.loadTaskFile(target, role, handler, when, tags, seen);
-      if (raw.vars) for (const t of tasks) t.vars = { ...raw.vars, ...t.vars };
-      return tasks;
+    const loopKeys = keys.filter((k) => k === 'loop' || k.startsWith('with_'));
+    const badLoop = loopKeys.find((k) => k.startsWith('with_') && !LOOP_KINDS.includes(k.slice('with_'.length)));
+    if (badLoop) {
+      const runs = LOOP_KINDS.map((k) => `with_${k}`).join(', ');
+      this.err(posOf(raw, badLoop), file, `unknown loop "${badLoop}": rmqplay runs loop: and ${runs}`);
+      return;
     }
+    if (loopKeys.length > 1) {
+      this.err(posOf(raw, loopKeys[1]), file, `a task has one loop, found "${loopKeys[0]}" and "${loopKeys[1]}"`);
+      return;
+    }
+    const loopKey = loopKeys[0];
+    if (raw.become_method !== undefined) this.checkBecomeMethod(raw.become_method, posOf(raw, 'become_method'), file);
+    const lc = raw.loop_control ?? {};
     const common = (): Task => ({
       id: formatWhere(where),
       where,
       file,
       name: raw.name ?? '',
       when,
-      loop: raw.loop ?? raw.with_items,
-      loopVar: raw.loop_control?.loop_var ?? 'item',
+      loop: loopKey === undefined ? undefined : raw[loopKey],
+      loopKind: loopKey === undefined || loopKey === 'loop' ? loopKey : loopKey.slice('with_'.length),
+      loopVar: lc.loop_var ?? 'item',
+      loopControl: { label: lc.label, indexVar: lc.index_var, pause: lc.pause },
+      environment: raw.environment === undefined ? [] : [raw.environment],
+      becomeMethod: raw.become_method,
+      remoteUser: raw.remote_user,
+      throttle: raw.throttle,
       register: raw.register,
       notify: [raw.notify ?? []].flat(),
       listen: [raw.listen ?? []].flat(),
@@ -403,8 +556,91 @@ class Loader {
       vars: raw.vars ?? {},
       role,
       handler,
-      noLog: raw.no_log === true,
+      noLog: raw.no_log === undefined ? undefined : !isFalse(raw.no_log),
     });
+    const beside = (keyword: string) => {
+      if (!actionKeys.length) return false;
+      const k = actionKeys[0];
+      this.err(
+        posOf(raw, k),
+        file,
+        `unknown keyword "${k}" beside ${keyword}${didYouMean(k, Object.keys(TASK_KEYWORDS))}`,
+      );
+      return true;
+    };
+    const tasksKey = ['import_tasks', 'include_tasks'].find((k) => raw[k] !== undefined);
+    if (tasksKey) {
+      if (beside(tasksKey)) return;
+      const spec = raw[tasksKey];
+      const name = String(typeof spec === 'object' && spec ? spec.file : spec);
+      const templated = name.includes('{{');
+      if (tasksKey === 'import_tasks' && loopKey) {
+        this.err(posOf(raw, loopKey), file, 'import_tasks is static and cannot loop: write include_tasks');
+        return;
+      }
+      const target = templated ? undefined : this.findTaskFile(file, role, name);
+      if (!templated && !target) {
+        const looked = `looked beside ${file}, beside the playbook and in the package's playbooks/`;
+        this.err(posOf(raw, tasksKey), file, `${tasksKey}: ${name} not found (${looked})`);
+        return;
+      }
+      if (!templated && !loopKey) {
+        const tasks = this.loadTaskFile(target!, role, handler, when, tags, seen);
+        return tasks.map((c) => inheritFrom(c, common()));
+      }
+      if (handler) {
+        this.err(posOf(raw, tasksKey), file, `${tasksKey} with a loop or a templated name cannot be a handler`);
+        return;
+      }
+      // Resolved at run time on each host; a static name is loaded now too, so that it is checked now.
+      const t = common();
+      t.name = raw.name ?? `${tasksKey}: ${name}`;
+      t.include = { name, keyword: tasksKey };
+      if (target) t.include.tasks = this.loadTaskFile(target, role, handler, [], [], seen);
+      return [t];
+    }
+    const roleKey = ['import_role', 'include_role'].find((k) => raw[k] !== undefined);
+    if (roleKey) {
+      if (beside(roleKey)) return;
+      const spec = raw[roleKey];
+      if (!this.schemaCheck('roleImport', spec, file, [roleKey], raw)) return;
+      if (String(spec.name).includes('{{') || loopKey) {
+        const what = loopKey ? 'a loop' : 'a templated role name';
+        this.err(
+          posOf(raw, roleKey),
+          file,
+          `${roleKey} with ${what} is not supported: name the role, loop in its tasks`,
+        );
+        return;
+      }
+      const ref = {
+        name: spec.name,
+        tasksFrom: spec.tasks_from,
+        defaultsFrom: spec.defaults_from,
+        varsFrom: spec.vars_from,
+        handlersFrom: spec.handlers_from,
+      };
+      const loaded = this.loadRole(ref, file, posOf(raw, roleKey), role, { when }, tags, seen);
+      if (!loaded) return;
+      // As in Ansible, an imported role's defaults and vars are the play's; an included one's are its own.
+      if (roleKey === 'import_role' || spec.public === true) this.playRoles.push(loaded.role);
+      return loaded.tasks.map((c) => inheritFrom(c, common()));
+    }
+    if (raw.include_vars !== undefined) {
+      if (beside('include_vars')) return;
+      const spec = typeof raw.include_vars === 'string' ? { file: raw.include_vars } : raw.include_vars;
+      if (!this.schemaCheck('includeVars', spec, file, ['include_vars'], raw)) return;
+      const t = common();
+      t.name = raw.name ?? 'include_vars';
+      t.includeVars = spec;
+      try {
+        includeVarsNames(this.playbookDir, t);
+      } catch (e) {
+        this.err(posOf(raw, 'include_vars'), file, `include_vars: ${(e as Error).message}`);
+        return;
+      }
+      return [t];
+    }
     if (raw.block) {
       if (actionKeys.length) {
         this.err(
@@ -510,6 +746,127 @@ class Loader {
   }
 }
 
+/** A child task under a block or an import: what it does not set itself, it takes from its parent. */
+export function inheritFrom(c: Task, p: Task): Task {
+  return {
+    ...c,
+    vars: { ...p.vars, ...c.vars },
+    become: c.become ?? p.become,
+    becomeUser: c.becomeUser ?? p.becomeUser,
+    becomeMethod: c.becomeMethod ?? p.becomeMethod,
+    remoteUser: c.remoteUser ?? p.remoteUser,
+    ignoreErrors: c.ignoreErrors ?? p.ignoreErrors,
+    noLog: c.noLog ?? p.noLog,
+    delegateTo: c.delegateTo ?? p.delegateTo,
+    checkMode: c.checkMode ?? p.checkMode,
+    runOnce: c.runOnce ?? p.runOnce,
+    environment: [...p.environment, ...c.environment],
+    data: p.data || c.data ? { ...p.data, ...c.data } : undefined,
+  };
+}
+
+/** false, "false", "no", "off", "0": Ansible's false. */
+export function isFalse(v: unknown): boolean {
+  return v === false || (typeof v === 'string' && /^(false|no|off|0)$/i.test(v.trim()));
+}
+
+const isDir = (p: string) => statSync(p).isDirectory();
+
+/** A vars file of include_vars: the role's vars/, beside the task file (or its vars/), beside the playbook. */
+function findVarsPath(playbookDir: string, t: Task, name: string): string {
+  if (isAbsolute(name)) {
+    if (existsSync(name)) return name;
+    throw new Error(`${name} not found`);
+  }
+  const here = dirname(t.file);
+  const cands = [
+    ...(t.role ? [join(t.role.path, 'vars', name), join(t.role.path, name)] : []),
+    resolve(here, 'vars', name),
+    resolve(here, name),
+    resolve(playbookDir, 'vars', name),
+    resolve(playbookDir, name),
+  ];
+  const hit = cands.find((c) => existsSync(c));
+  if (!hit) throw new Error(`"${name}" not found; looked in: ${[...new Set(cands)].join(', ')}`);
+  return hit;
+}
+
+/** The files of include_vars dir: (recursively, sorted), filtered as its arguments say. */
+function varsDirFiles(dir: string, spec: Record<string, unknown>): string[] {
+  const exts = [spec.extensions ?? ['yml', 'yaml', 'json']].flat().map(String);
+  const matching = spec.files_matching === undefined ? undefined : new RegExp(String(spec.files_matching));
+  const ignored = [spec.ignore_files ?? []].flat().map(String);
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (exts.some((x) => e.name.endsWith(`.${x}`)) && !ignored.includes(e.name))
+        if (!matching || matching.test(e.name)) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** What include_vars loads, for its (rendered) arguments: the variables, under `name` when given. */
+export function readIncludeVars(playbookDir: string, t: Task, spec: Record<string, unknown>): Record<string, unknown> {
+  const source = spec.file ?? spec._raw_params;
+  const files =
+    source !== undefined
+      ? [findVarsPath(playbookDir, t, String(source))]
+      : varsDirFiles(findVarsPath(playbookDir, t, String(spec.dir)), spec);
+  const out: Record<string, unknown> = {};
+  for (const f of files) {
+    const data = loadYamlFile(f);
+    if (data === null) continue;
+    if (typeof data !== 'object' || Array.isArray(data)) throw new Error(`${f}: a vars file is a mapping of names`);
+    Object.assign(out, data);
+  }
+  return spec.name === undefined ? out : { [String(spec.name)]: out };
+}
+
+/** The names include_vars defines, known before connecting: from the file, or from every candidate of
+ *  a `{{ item }}` file name looped over a static list (the usual OS-specific vars pattern). */
+export function includeVarsNames(playbookDir: string, t: Task): string[] {
+  const spec = t.includeVars ?? {};
+  if (spec.name !== undefined) return String(spec.name).includes('{{') ? [] : [String(spec.name)];
+  const source = spec.file ?? spec._raw_params ?? spec.dir;
+  if (typeof source !== 'string') return [];
+  if (!source.includes('{{')) return Object.keys(readIncludeVars(playbookDir, t, spec));
+  const itemOnly = new RegExp(`^\\{\\{\\s*${t.loopVar}\\s*\\}\\}$`).test(source.trim());
+  const cands = t.loopKind === 'first_found' ? firstFoundNames(t.loop) : t.loop;
+  if (!itemOnly || !Array.isArray(cands) || holdsTemplateText(cands)) return [];
+  const names = new Set<string>();
+  for (const c of cands) {
+    try {
+      for (const k of Object.keys(readIncludeVars(playbookDir, t, { ...spec, file: String(c) }))) names.add(k);
+    } catch {
+      /* a candidate that does not exist */
+    }
+  }
+  return [...names];
+}
+
+/** The file names a with_first_found lists: plain names, or files (times paths) of its mappings. */
+export function firstFoundNames(spec: unknown): string[] {
+  const out: string[] = [];
+  for (const e of [spec ?? []].flat()) {
+    if (typeof e === 'string') out.push(e);
+    else if (e && typeof e === 'object') {
+      const o = e as Record<string, unknown>;
+      const files = [o.files ?? []].flat().map(String);
+      const paths = [o.paths ?? []].flat().map(String);
+      for (const f of files) out.push(...(paths.length ? paths.map((p) => join(p, f)) : [f]));
+    }
+  }
+  return out;
+}
+
+function holdsTemplateText(v: unknown): boolean {
+  return JSON.stringify(v ?? null).includes('{{');
+}
+
 function isTemplated(args: Record<string, unknown>, path: string[]): boolean {
   let cur: unknown = args;
   for (const p of path) cur = (cur as Record<string, unknown>)?.[p];
@@ -550,6 +907,8 @@ export interface LoadedPlaybook {
   file: string;
   dir: string;
   plays: Play[];
+  /** Things that run but should be written otherwise (the legacy include:), with file:line. */
+  warnings?: string[];
 }
 
 /** PLAYBOOK as given: an existing path, else playbooks/PLAYBOOK, else the package's shipped
@@ -571,7 +930,22 @@ export function loadPlaybook(file: string): LoadedPlaybook {
   const loader = new Loader(dirname(abs));
   const plays = loader.loadPlaybook(abs);
   if (loader.errors.length) throw new PlaybookErrors(loader.errors);
-  return { file: abs, dir: dirname(abs), plays };
+  return { file: abs, dir: dirname(abs), plays, warnings: loader.warnings };
+}
+
+/** include_tasks at run time: the file a host's rendered name names, loaded and checked as at load time.
+ *  Bad input there is thrown as one error that gives each problem's file:line. */
+export function loadIncludedTasks(playbookDir: string, from: Task, name: string): Task[] {
+  const loader = new Loader(playbookDir);
+  const keyword = from.include?.keyword ?? 'include_tasks';
+  const target = loader.findTaskFile(from.file, from.role, name);
+  if (!target) throw new PlaybookError(from.where, `${keyword}: ${name} not found (looked beside ${from.file})`);
+  const tasks = loader.loadTaskFile(target, from.role, false, [], [], [from.file]);
+  if (loader.errors.length) {
+    const problems = loader.errors.map((e) => e.message).join('; ');
+    throw new PlaybookError(from.where, `${keyword}: bad input in ${name}: ${problems}`);
+  }
+  return tasks;
 }
 
 /** Every task of a play, handlers and blocks included, in order. */
@@ -580,6 +954,7 @@ export function allTasks(play: Play): Task[] {
   const walk = (ts: Task[]) => {
     for (const t of ts) {
       out.push(t);
+      if (t.include?.tasks) walk(t.include.tasks);
       if (t.block) {
         walk(t.block);
         walk(t.rescue ?? []);
@@ -612,17 +987,26 @@ export function checkVariables(
     ...Object.keys(play.varsFiles),
     ...Object.keys(extra),
   ]);
-  for (const r of play.roles)
-    for (const k of [...Object.keys(r.defaults), ...Object.keys(r.vars), ...Object.keys(r.params)]) known.add(k);
+  const roleNames = (r: Role) => [...Object.keys(r.defaults), ...Object.keys(r.vars), ...Object.keys(r.params)];
+  for (const r of play.roles) for (const k of roleNames(r)) known.add(k);
   for (const t of tasks) {
     if (t.register) known.add(t.register);
     for (const k of Object.keys(t.vars)) known.add(k);
-    for (const k of definedVars(t)) known.add(k);
+    for (const k of definedVars(pb, t)) known.add(k);
     known.add(t.loopVar);
+    if (t.loopControl.indexVar) known.add(t.loopControl.indexVar);
+    if (t.role) for (const k of roleNames(t.role)) known.add(k);
   }
+  // Facts are defined where they are gathered: this play, an earlier one, or a setup task.
+  const factsKnown = pb.plays.some((p) => p.gatherFacts || allTasks(p).some((x) => x.type === 'setup'));
+  let readsFacts = false;
+  const noteFacts = (text: unknown) => {
+    readsFacts ||= typeof text === 'string' && mentionsFact(text);
+  };
   const need = (names: string[], t: Task | undefined, what: string, where: Where) => {
     for (const n of names) {
-      if (known.has(n)) continue;
+      readsFacts ||= isFactName(n);
+      if (known.has(n) || (factsKnown && isFactName(n))) continue;
       const where2 = isSecretName(n) ? SECRET_HOME : VARIABLE_HOMES;
       errors.push(
         new PlaybookError(
@@ -634,6 +1018,7 @@ export function checkVariables(
   };
   const scan = (value: unknown, t: Task, what: string): void => {
     if (typeof value === 'string') {
+      noteFacts(value);
       try {
         need(templateVars(value), t, what, t.where);
       } catch (e) {
@@ -660,12 +1045,18 @@ export function checkVariables(
     scan(t.name, t, 'name');
     scan(t.loop, t, 'loop');
     scan(t.delegateTo, t, 'delegate_to');
+    scan(t.environment, t, 'environment');
+    scan(t.loopControl.label, t, 'loop_control.label');
+    scan(t.include?.name, t, 'include_tasks');
+    scan(t.includeVars, t, 'include_vars');
+    for (const problem of firstFoundProblems(pb, t)) errors.push(new PlaybookError(t.where, problem));
     for (const c of [
       ...t.when,
       ...(t.changedWhen ?? []),
       ...(t.failedWhen ?? []),
       ...(t.until !== undefined ? [t.until] : []),
     ]) {
+      noteFacts(c);
       try {
         need(exprVars(c), t, 'a condition', t.where);
       } catch (e) {
@@ -675,17 +1066,66 @@ export function checkVariables(
     for (const src of templateFiles(t)) {
       try {
         const f = findFile(pb.dir, t.file, t.role, 'templates', src);
+        noteFacts(readFileSync(f, 'utf8'));
         need(templateVars(readFileSync(f, 'utf8')), t, `template ${f}`, t.where);
       } catch (e) {
         errors.push(new PlaybookError(t.where, (e as Error).message));
       }
     }
   }
+  if (play.environment !== undefined) varsScan({ environment: play.environment }, play.where, 'play keyword');
+  // Variables render when read: one that holds a fact makes its readers read facts.
+  const varLayers = [play.varsFiles, extra, ...play.roles.flatMap((r) => [r.defaults, r.vars, r.params])];
+  for (const t of tasks) varLayers.push(t.vars, ...(t.role ? [t.role.defaults, t.role.vars] : []));
+  play.readsFacts = readsFacts || varLayers.some(mentionsFactDeep);
   return errors;
 }
 
-/** Variables a task defines for later tasks (set_fact), as its type declares them. */
-function definedVars(t: Task): string[] {
+/** Whether a text names a fact (as hostvars[h].ansible_default_ipv4 does, which a root name does not tell). */
+function mentionsFact(text: string): boolean {
+  for (const m of text.matchAll(/\bansible_[A-Za-z0-9_]+/g)) if (isFactName(m[0])) return true;
+  return false;
+}
+
+/** Whether any string in a value names a fact. */
+export function mentionsFactDeep(value: unknown): boolean {
+  if (typeof value === 'string') return mentionsFact(value);
+  if (Array.isArray(value)) return value.some(mentionsFactDeep);
+  if (value && typeof value === 'object') return Object.values(value).some(mentionsFactDeep);
+  return false;
+}
+
+/** with_first_found over names known before connecting: one of them must exist, unless skip is asked. */
+function firstFoundProblems(pb: LoadedPlaybook, t: Task): string[] {
+  if (t.loopKind !== 'first_found' || holdsTemplateText(t.loop)) return [];
+  const skip = [t.loop].flat().some((e) => e && typeof e === 'object' && (e as { skip?: unknown }).skip === true);
+  const names = firstFoundNames(t.loop);
+  if (skip || findFirst(pb.dir, t, names)) return [];
+  return [`with_first_found: none of ${names.join(', ')} found`];
+}
+
+/** The first file of with_first_found that exists, as Ansible looks for it (files/, templates/, vars/). */
+export function findFirst(playbookDir: string, t: Task, names: string[]): string | undefined {
+  for (const n of names) {
+    const found = [
+      () => findFile(playbookDir, t.file, t.role, 'files', n),
+      () => findFile(playbookDir, t.file, t.role, 'templates', n),
+      () => findVarsPath(playbookDir, t, n),
+    ];
+    for (const f of found) {
+      try {
+        return f();
+      } catch {
+        /* not there: the next place */
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Variables a task defines for later tasks (set_fact, include_vars), as its type declares them. */
+function definedVars(pb: LoadedPlaybook, t: Task): string[] {
+  if (t.includeVars) return includeVarsNames(pb.dir, t);
   const type = t.type ? taskTypes.get(t.type) : undefined;
   return type?.facts ? Object.keys(type.facts(t.args ?? {})) : [];
 }

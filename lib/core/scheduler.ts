@@ -8,10 +8,20 @@ import { collectSecrets, redact } from '../util/secrets.js';
 import { Semaphore } from '../util/semaphore.js';
 import { setOwn } from '../util/objects.js';
 import { Connect, Connections } from './connections.js';
-import { ExecEnv, HostRun, isTrue, ItemOutcome, runOnHost, TaskOutcome, whenFalseReason } from './executor.js';
+import { renderString } from '../language/template.js';
+import {
+  ExecEnv,
+  HostRun,
+  isTrue,
+  ItemOutcome,
+  loopItems,
+  runOnHost,
+  TaskOutcome,
+  whenFalseReason,
+} from './executor.js';
 import { Inventory } from './inventory.js';
 import { matchHosts } from './patterns.js';
-import { allTasks, LoadedPlaybook, Play, Task } from './playbook.js';
+import { allTasks, inheritFrom, loadIncludedTasks, LoadedPlaybook, mentionsFactDeep, Play, Task } from './playbook.js';
 import { RunEvents, TaskEvent } from './report.js';
 import { InventoryVars, PlayVars } from './variables.js';
 
@@ -40,6 +50,8 @@ interface HostState {
   /** end_play, end_host, any_errors_fatal or max_fail_percentage ended the play here. */
   ended: boolean;
   facts: Record<string, unknown>;
+  /** Gathered facts: data, kept across plays as Ansible keeps them. */
+  gathered: Record<string, unknown>;
   pending: Pending;
   notified: Set<string>;
 }
@@ -74,6 +86,7 @@ export class Scheduler {
 
   /** Runs every play; says whether a task failed or a host was unreachable. */
   async run(): Promise<RunEnd> {
+    for (const w of this.pb.warnings ?? []) process.stderr.write(`[WARNING]: ${w}\n`);
     try {
       for (const play of this.pb.plays) await this.runPlay(play);
     } finally {
@@ -92,6 +105,7 @@ export class Scheduler {
         unreachable: false,
         ended: false,
         facts: {},
+        gathered: {},
         pending: new Pending(),
         notified: new Set(),
       };
@@ -118,7 +132,11 @@ export class Scheduler {
       return;
     }
     const flags = { ...this.opts, extraData: this.opts.extraData ?? {}, playbookDir: this.pb.dir };
-    const facts = { facts: (h: string) => this.state(h).facts, activeHosts: () => this.active(hosts) };
+    const facts = {
+      facts: (h: string) => this.state(h).facts,
+      gathered: (h: string) => this.state(h).gathered,
+      activeHosts: () => this.active(hosts),
+    };
     const vars = new PlayVars(this.inv, play, hosts, flags, facts);
     const env: ExecEnv = {
       check: this.opts.check,
@@ -132,6 +150,7 @@ export class Scheduler {
     for (const h of hosts) this.state(h).ended = false;
     for (const batch of batches(hosts, play.serial)) {
       await this.connectAll(run, batch);
+      if (this.needsFacts(play, batch)) await this.runTask(run, gatherTask(play), this.active(batch));
       for (const section of play.sections) {
         await this.runList(run, section, batch);
         await this.flushHandlers(run, batch);
@@ -139,6 +158,13 @@ export class Scheduler {
       // any_errors_fatal or max_fail_percentage ended the play: no further batches.
       if (hosts.every((h) => this.state(h).ended)) break;
     }
+  }
+
+  /** Facts are gathered when gather_facts is on and the play reads one (in its strings, conditions,
+   *  templates or variables, or in its hosts' inventory variables): a play that reads none pays nothing. */
+  private needsFacts(play: Play, hosts: string[]): boolean {
+    if (!play.gatherFacts) return false;
+    return !!play.readsFacts || hosts.some((h) => mentionsFactDeep(this.inv.hostVars.get(h)));
   }
 
   private playHosts(play: Play): string[] {
@@ -190,6 +216,7 @@ export class Scheduler {
       if (!this.selected(run, t)) continue;
       if (t.block) await this.runBlock(run, t, act);
       else if (t.meta) await this.runMeta(run, t, act);
+      else if (t.include) await this.runInclude(run, t, act);
       else {
         await this.runTask(run, t, act);
         this.endPlayOnFailures(run, act);
@@ -272,11 +299,51 @@ export class Scheduler {
     for (const [h, names] of consumed) for (const n of names) this.state(h).notified.delete(n);
   }
 
+  /** include_tasks resolved at run time: on each host (and loop item) its file name is rendered and the file
+   *  loaded and checked; hosts that resolve to the same file and item run its tasks together. A file that
+   *  is bad input fails the hosts that resolved to it, with its errors' file:line. */
+  private async runInclude(run: PlayRun, t: Task, hosts: string[]): Promise<void> {
+    const groups = new Map<string, { hosts: string[]; tasks: Task[] }>();
+    const base = { play: run.play.name, task: t.name, task_id: t.id, handler: false };
+    this.events.taskStart(t.name, hosts.length, false);
+    for (const h of hosts) {
+      const vars = run.vars.forTask(t, h);
+      try {
+        if (whenFalseReason(t, vars)) continue;
+        const items = loopItems(t, vars, run.env.playbookDir);
+        for (const [index, item] of (items ?? [undefined]).entries()) {
+          const loop = items ? { [t.loopVar]: item, ansible_loop_var: t.loopVar } : {};
+          if (items && t.loopControl.indexVar) Object.assign(loop, { [t.loopControl.indexVar]: index });
+          const name = String(renderString(t.include!.name, run.vars.forTask(t, h, loop)));
+          const key = JSON.stringify([name, index, item ?? null]);
+          let g = groups.get(key);
+          if (!g) {
+            const tasks = loadIncludedTasks(this.pb.dir, t, name);
+            g = { hosts: [], tasks: tasks.map((c) => inheritFrom(c, { ...t, data: { ...t.data, ...loop } })) };
+            groups.set(key, g);
+          }
+          g.hosts.push(h);
+          this.events.result({ ...base, host: h, status: 'ok', changes: [], ms: 0, msg: `included: ${name}` });
+        }
+      } catch (e) {
+        const msg = redact((e as Error).message);
+        this.events.result({ ...base, host: h, status: 'failed', changes: [], ms: 0, msg });
+        this.events.hostDone(h, 'failed', false);
+        this.state(h).failed = true;
+      }
+    }
+    this.events.taskEnd();
+    for (const g of groups.values()) await this.runList(run, g.tasks, this.active(g.hosts));
+  }
+
   private async runTask(run: PlayRun, t: Task, hosts: string[]): Promise<void> {
     this.events.taskStart(t.name, hosts.length, !!t.handler);
     try {
+      // throttle: at most that many hosts at once for this task, within forks.
+      const limit = t.throttle === undefined ? undefined : new Semaphore(Math.max(1, Number(t.throttle) || 1));
+      const onHost = (h: string) => this.sem.run(() => this.onHost(run, t, h));
       if (isTrue(t.runOnce)) await this.runOnce(run, t, hosts);
-      else await Promise.all(hosts.map((h) => this.sem.run(() => this.onHost(run, t, h))));
+      else await Promise.all(hosts.map((h) => (limit ? limit.run(() => onHost(h)) : onHost(h))));
     } finally {
       this.events.taskEnd();
     }
@@ -292,7 +359,7 @@ export class Scheduler {
 
   private async onHost(run: PlayRun, t: Task, host: string): Promise<TaskOutcome> {
     const s = this.state(host);
-    const hr: HostRun = { name: host, host: s.host!, pending: s.pending, facts: s.facts };
+    const hr: HostRun = { name: host, host: s.host!, pending: s.pending, facts: s.facts, gathered: s.gathered };
     const base = { play: run.play.name, task: t.name, task_id: t.id, host, handler: !!t.handler };
     const out = await runOnHost(t, hr, run.env, (o) => this.events.result(lineOf(t, base, o)));
     this.events.hostDone(host, out.status, out.ignored);
@@ -310,7 +377,8 @@ export class Scheduler {
 const NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
 function lineOf(t: Task, base: Omit<TaskEvent, 'status' | 'changes' | 'ms'>, o: ItemOutcome): TaskEvent {
-  const item = o.item === undefined ? {} : { item: t.noLog ? '(hidden: no_log)' : o.item.value };
+  const shown = o.item?.label ?? o.item?.value;
+  const item = o.item === undefined ? {} : { item: t.noLog ? '(hidden: no_log)' : shown };
   const msg = t.noLog && o.msg ? NO_LOG_MESSAGE : o.msg;
   const changes = t.noLog ? o.changes.map(() => 'hidden (no_log)') : o.changes.map((c) => c.action);
   const diffs = t.noLog ? [] : o.changes.flatMap((c) => (c.diff ? [c.diff] : []));
@@ -319,15 +387,27 @@ function lineOf(t: Task, base: Omit<TaskEvent, 'status' | 'changes' | 'ms'>, o: 
 }
 
 function withInherited(tasks: Task[], parent: Task): Task[] {
-  return tasks.map((c) => ({
-    ...c,
-    vars: { ...parent.vars, ...c.vars },
-    tags: [...parent.tags, ...c.tags],
-    become: c.become ?? parent.become,
-    becomeUser: c.becomeUser ?? parent.becomeUser,
-    ignoreErrors: c.ignoreErrors ?? parent.ignoreErrors,
-    notify: c.notify,
-  }));
+  return tasks.map((c) => ({ ...inheritFrom(c, parent), tags: [...parent.tags, ...c.tags] }));
+}
+
+/** Ansible's "Gathering Facts": a setup task at the play's line, run on every host of the batch. */
+function gatherTask(play: Play): Task {
+  return {
+    id: formatWhere(play.where),
+    where: play.where,
+    file: play.file,
+    name: 'Gathering Facts',
+    type: 'setup',
+    args: {},
+    when: [],
+    loopVar: 'item',
+    loopControl: {},
+    environment: [],
+    notify: [],
+    listen: [],
+    tags: ['always'],
+    vars: {},
+  };
 }
 
 /** Variables with secret names, wherever the play defines them: vars, vars files, roles, tasks, blocks. */
@@ -335,7 +415,10 @@ function collectPlaySecrets(play: Play): void {
   collectSecrets(play.vars);
   collectSecrets(play.varsFiles);
   for (const r of play.roles) for (const vars of [r.defaults, r.vars, r.params]) collectSecrets(vars);
-  for (const t of allTasks(play)) collectSecrets(t.vars);
+  for (const t of allTasks(play)) {
+    collectSecrets(t.vars);
+    if (t.role) for (const vars of [t.role.defaults, t.role.vars]) collectSecrets(vars);
+  }
 }
 
 /** serial: batches of hosts, by count or percentage; the last size repeats. */

@@ -1,7 +1,8 @@
 // Variables of a host at a task, in Ansible's precedence order (lowest first):
-//   role defaults < inventory (group, then host) < play vars < vars_files < role vars < block and task vars
-//   < registered results and set_fact < role params < extra vars (-e) < magic variables < the loop variable.
-// What does not change during a play (everything up to role vars) is merged once per host and role.
+//   role defaults < inventory (group, then host) < gathered facts < play vars < vars_files < role vars
+//   < block and task vars < registered results, set_fact and include_vars < role params < extra vars (-e)
+//   < magic variables < the loop item of a dynamic include < the loop variable.
+// What does not change during a play (everything up to role vars but facts) is merged once per host and role.
 import { Inventory } from './inventory.js';
 import { Play, Role } from './playbook.js';
 import { lazyVars } from '../language/template.js';
@@ -11,7 +12,10 @@ export const OMIT = '__omit_place_holder__';
 
 /** What the scheduler knows about hosts that variables need: their facts and who is still active. */
 export interface HostFacts {
+  /** Registered results, set_fact and include_vars. */
   facts(host: string): Record<string, unknown>;
+  /** Gathered facts: ansible_facts and the ansible_NAME of each (none when not given). */
+  gathered?(host: string): Record<string, unknown>;
   activeHosts(): string[];
 }
 
@@ -45,7 +49,10 @@ export const shortName = (host: string): string => host.split('.')[0];
 
 /** The variables of one play: built when the play starts, asked for each task on each host. */
 export class PlayVars {
-  private base = new Map<string, Record<string, unknown>>();
+  private base = new Map<
+    Role | undefined,
+    Map<string, { low: Record<string, unknown>; high: Record<string, unknown> }>
+  >();
   private magic = new Map<string, Record<string, unknown>>();
   private hostvars: Record<string, unknown>;
   private playRoleDefaults: Record<string, unknown>;
@@ -71,28 +78,41 @@ export class PlayVars {
     const magic = { ...this.magicOf(host), ...this.activeMagic() };
     const { extraVars, extraData } = this.flags;
     // Lowest first; `true` marks data: values that came from hosts or JSON, never rendered.
+    const base = this.baseOf(host, task.role);
     const layers: [Record<string, unknown>, boolean][] = [
-      [this.baseOf(host, task.role), false],
+      [base.low, false],
+      [this.hosts.gathered?.(host) ?? {}, true],
+      [base.high, false],
       [task.vars, false],
       [facts, true],
       [params, false],
       [extraVars, false],
       [extraData, true],
       [magic, true],
+      [task.data ?? {}, true],
       [loop, true],
     ];
     return layered(layers);
   }
 
-  private baseOf(host: string, role: Role | undefined): Record<string, unknown> {
-    const key = `${host}\0${role?.path ?? ''}`;
-    let b = this.base.get(key);
+  /** Below facts (role defaults, inventory) and above them (play vars, vars files, role vars), per role
+   *  object: one role imported twice with other defaults_from is two roles. */
+  private baseOf(
+    host: string,
+    role: Role | undefined,
+  ): { low: Record<string, unknown>; high: Record<string, unknown> } {
+    let byHost = this.base.get(role);
+    if (!byHost) {
+      byHost = new Map();
+      this.base.set(role, byHost);
+    }
+    let b = byHost.get(host);
     if (!b) {
       const p = this.play;
       const defaults = { ...this.playRoleDefaults, ...role?.defaults };
       const roleVars = { ...this.playRoleVars, ...role?.vars };
-      b = { ...defaults, ...this.inv.hostVars.get(host), ...p.vars, ...p.varsFiles, ...roleVars };
-      this.base.set(key, b);
+      b = { low: { ...defaults, ...this.inv.hostVars.get(host) }, high: { ...p.vars, ...p.varsFiles, ...roleVars } };
+      byHost.set(host, b);
     }
     return b;
   }
@@ -129,6 +149,8 @@ export class PlayVars {
 export interface TaskScope {
   vars: Record<string, unknown>;
   role?: Role;
+  /** Variables that are data (the loop item of a dynamic include). */
+  data?: Record<string, unknown>;
 }
 
 /** Merged layers as templates see them: the key's last layer decides whether it is data. */
@@ -153,6 +175,7 @@ function lazyHostvars(inv: InventoryVars, hosts: HostFacts): Record<string, unkn
     const get = () =>
       layered([
         [v, false],
+        [hosts.gathered?.(h) ?? {}, true],
         [hosts.facts(h), true],
         [names, true],
       ]);

@@ -11,6 +11,7 @@ import { group } from './group.js';
 import { lineinfile } from './lineinfile.js';
 import { service, systemd } from './service.js';
 import { set_fact } from './set_fact.js';
+import { setup } from './setup.js';
 import { template } from './template.js';
 import { wait_for } from './wait_for.js';
 
@@ -28,6 +29,7 @@ export const builtinModules: TaskType<any, any, any>[] = [
   service,
   systemd,
   set_fact,
+  setup,
   template,
   wait_for,
 ];
