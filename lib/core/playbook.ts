@@ -676,7 +676,7 @@ export function checkVariables(
     for (const src of templateFiles(t)) {
       try {
         const f = findFile(pb.dir, t.file, t.role, 'templates', src);
-        need(templateVars(readFileSync(f, 'utf8')), t, `template ${f}`, t.where);
+        need(templateVars(readFileSync(f, 'utf8'), f), t, `template ${f}`, t.where);
       } catch (e) {
         errors.push(new PlaybookError(t.where, (e as Error).message));
       }

@@ -21,7 +21,7 @@ export const template: TaskType<TemplateArgs, WriteState & { content: string }, 
     if (String(args.src).includes('{{')) return undefined;
     const file = find('templates', args.src);
     try {
-      checkSyntax(readFileSync(file, 'utf8'));
+      checkSyntax(readFileSync(file, 'utf8'), file);
     } catch (e) {
       return `template ${file} has a syntax error: ${(e as Error).message.split('\n')[0]}`;
     }
@@ -31,7 +31,7 @@ export const template: TaskType<TemplateArgs, WriteState & { content: string }, 
     const file = ctx.findFile('templates', args.src);
     let content: string;
     try {
-      content = renderTemplate(readFileSync(file, 'utf8'), resolveVars(ctx.vars));
+      content = renderTemplate(readFileSync(file, 'utf8'), resolveVars(ctx.vars), file);
     } catch (e) {
       throw new TaskError(`template ${file}: ${(e as Error).message.split('\n')[0]}`);
     }
