@@ -34,6 +34,15 @@ function isNode(v: unknown): v is JNode {
   return v !== null && typeof v === 'object' && typeof (v as { typename?: unknown }).typename === 'string';
 }
 
+/** Runs a check; its error says where in the text (nunjucks counts lines and columns from 0). */
+function atNode(n: JNode, check: () => void): void {
+  try {
+    check();
+  } catch (e) {
+    throw new Error(`${(e as Error).message} at line ${n.lineno + 1}, column ${n.colno + 1}`);
+  }
+}
+
 /** The root variable names a parse tree reads. */
 export function freeVars(tree: JNode): string[] {
   const out = new Set<string>();
@@ -56,14 +65,14 @@ export function freeVars(tree: JNode): string[] {
         return;
       case 'Is': {
         const test = testOf(n.right!);
-        checkTest(test.name);
+        atNode(n, () => checkTest(test.name));
         if (!OPTIONAL_TESTS.has(test.name)) visit(n.left, scope);
         test.args.forEach((a) => visit(a, scope));
         return;
       }
       case 'Filter': {
         const name = filterName(String(n.name?.value));
-        checkFilter(name);
+        atNode(n, () => checkFilter(name));
         const [input, ...args] = n.args?.children ?? [];
         if (!OPTIONAL_FILTERS.has(name)) visit(input, scope);
         args.forEach((a) => visit(a, scope));

@@ -47,7 +47,7 @@ export function parseJinja(text: string): JNode {
   let tree = trees.get(text);
   if (tree) return tree;
   try {
-    tree = parser.parse(text, [], { trimBlocks: true });
+    tree = parser.parse(trimAfterCommentsAndRaw(text), [], { trimBlocks: true });
   } catch (e) {
     throw syntaxError(e as Error & { lineno?: number; colno?: number }, text);
   }
@@ -65,9 +65,20 @@ export function parseExpression(src: string): JNode {
   return single;
 }
 
+/** Jinja's trim_blocks also drops the newline after a comment and after {% endraw %}; nunjucks' does not.
+ *  The newline moves inside a comment, so line numbers stay right. */
+function trimAfterCommentsAndRaw(text: string): string {
+  if (!text.includes('#}') && !text.includes('endraw')) return text;
+  return text.replace(/(\{#[\s\S]*?)#\}\n/g, '$1\n#}').replace(/(\{%-?\s*endraw\s*-?%\})\n/g, '$1{#\n#}');
+}
+
 function syntaxError(e: Error & { lineno?: number; colno?: number }, text: string): Error {
-  const what = e.message.replace(/^\(unknown path\)\s*(\[Line \d+, Column \d+\])?\s*/, '').trim();
-  const at = e.lineno !== undefined ? ` at line ${e.lineno}, column ${e.colno ?? 0}` : '';
+  const what = e.message
+    .replace(/^\(unknown path\)\s*(\[Line \d+, Column \d+\])?\s*/, '')
+    .replace(/^parse\w*: /, '')
+    .trim();
+  const lines = text.split('\n').length;
+  const at = e.lineno !== undefined ? ` at line ${e.lineno}, column ${e.colno ?? 0}` : ` at the end (line ${lines})`;
   const unclosed = /\{\{(?![\s\S]*\}\})|\{%(?![\s\S]*%\})/.test(text) ? ' (a "{{" or "{%" is not closed)' : '';
   return new Error(`Jinja syntax error${at}: ${what}${unclosed}`);
 }
