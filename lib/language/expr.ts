@@ -8,12 +8,17 @@ import { strict, truthy } from './values.js';
 const TRUE_WORDS = /^(true|yes|on|y|1)$/i;
 const FALSE_WORDS = /^(false|no|off|n|0|)$/i;
 
-/** A condition's result as a real boolean, as Ansible gives it: a string result such as "yes" or
- *  "False" (a variable holding one) counts as the boolean it spells. */
+const WRAPPED = /^\s*\{\{[\s\S]*\}\}\s*$/;
+
+/** A condition's result as a real boolean, with Python's truth as `{% if %}` has it ('no' is a non-empty
+ *  string: true). A condition written as "{{ ... }}" is templated first in Ansible and its text read
+ *  again: here a result that spells a boolean ("False", "yes") counts as that boolean, and nothing is
+ *  read as an expression a second time (a host's output is data). */
 export function evalExpr(src: string | boolean, vars: Record<string, unknown>): boolean {
   if (typeof src === 'boolean') return src;
-  const value = strict(evaluate(parseExpression(String(src)), new Scope(vars)));
-  if (typeof value === 'string') {
+  const text = String(src);
+  const value = strict(evaluate(parseExpression(text), new Scope(vars)));
+  if (typeof value === 'string' && WRAPPED.test(text)) {
     const word = value.trim();
     if (TRUE_WORDS.test(word)) return true;
     if (FALSE_WORDS.test(word)) return false;

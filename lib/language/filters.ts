@@ -2,7 +2,6 @@
 // playbooks call. Inputs and results are data: nothing here renders a string again or runs code.
 import { createHash } from 'node:crypto';
 import { basename, dirname } from 'node:path';
-import { q } from '../connection/quote.js';
 import { didYouMean } from '../util/similar.js';
 import { dumpYaml, loadYaml } from './yaml.js';
 import { isMapping, ownGet, pyEquals, pyJson, pyStr, strict, truthy, Undefined } from './values.js';
@@ -333,7 +332,7 @@ export const FILTERS: Record<string, Filter> = Object.assign(Object.create(null)
   b64decode: (v: unknown) => Buffer.from(pyStr(v), 'base64').toString('utf8'),
   basename: (v: unknown) => basename(pyStr(v)),
   dirname: (v: unknown) => dirname(pyStr(v)),
-  quote: (v: unknown) => q(pyStr(v)),
+  quote: (v: unknown) => shellQuote(pyStr(v)),
   ternary: (v: unknown, args: unknown[]) => (v === null && args.length > 2 ? args[2] : truthy(v) ? args[0] : args[1]),
   version: version,
   version_compare: version,
@@ -446,6 +445,13 @@ export const TESTS: Record<string, Test> = Object.assign(Object.create(null), {
   superset: (v: unknown, args: unknown[]) => list(args[0]).every((x) => list(v).some((y) => pyEquals(x, y))),
   abs: (v: unknown) => typeof v === 'string' && v.startsWith('/'),
 });
+
+/** Python's shlex.quote, which Ansible's quote filter is: safe words stay bare. */
+function shellQuote(s: string): string {
+  if (s === '') return "''";
+  if (/^[\w@%+=:,./-]+$/.test(s)) return s;
+  return `'${s.replace(/'/g, `'"'"'`)}'`;
+}
 
 /** Python's str.split: on runs of whitespace without a separator, at most `max` splits. */
 function splitPy(s: string, sep: unknown, max: unknown): string[] {

@@ -5,6 +5,7 @@
 import nunjucks from 'nunjucks';
 import { didYouMean } from '../util/similar.js';
 import { FILTERS, filterName, LENIENT_FILTERS, TESTS, LENIENT_TESTS, callMethod } from './filters.js';
+import { prepareLiterals } from './literals.js';
 import { GLOBALS } from './lookups.js';
 import { pyStr, truthy, pyEquals, Undefined, strict, ownGet } from './values.js';
 
@@ -42,17 +43,19 @@ const LITERALS: Record<string, unknown> = { True: true, False: false, None: null
 
 const trees = new Map<string, JNode>();
 
-/** The parse tree of a template (Ansible's trim_blocks on); syntax errors say where and what. */
-export function parseJinja(text: string): JNode {
-  let tree = trees.get(text);
+/** The parse tree of a template (Ansible's trim_blocks on); syntax errors say where and what.
+ *  `playbook`: a playbook string, whose {{ }} string literals keep backslashes as written (Ansible). */
+export function parseJinja(text: string, playbook = false): JNode {
+  const key = `${playbook ? 'p' : 't'}${text}`;
+  let tree = trees.get(key);
   if (tree) return tree;
   try {
-    tree = parser.parse(trimAfterCommentsAndRaw(text), [], { trimBlocks: true });
+    tree = parser.parse(prepareLiterals(trimAfterCommentsAndRaw(text), playbook), [], { trimBlocks: true });
   } catch (e) {
     throw syntaxError(e as Error & { lineno?: number; colno?: number }, text);
   }
   if (trees.size > 5000) trees.clear();
-  trees.set(text, tree);
+  trees.set(key, tree);
   return tree;
 }
 
@@ -176,6 +179,8 @@ function dottedName(n: JNode): string | undefined {
 
 /** A test's name and argument nodes from the right side of `is`. */
 export function testOf(n: JNode): { name: string; args: JNode[] } {
+  // `is none`: nunjucks reads none as the literal
+  if (n.typename === 'Literal' && n.value === null) return { name: 'none', args: [] };
   const call = n.typename === 'FunCall';
   const name = dottedName(call ? n.name! : n);
   if (name === undefined) throw new Error('expected a test name after "is"');
@@ -338,8 +343,13 @@ export function renderNodes(n: JNode | null | undefined, scope: Scope): string {
     default:
       if (STATEMENTS_UNSUPPORTED.has(n.typename))
         throw new Error(`"${n.typename.toLowerCase()}" is not supported in rmqplay templates (line ${n.lineno + 1})`);
-      return pyStr(strict(evaluate(n, scope)));
+      return outputText(strict(evaluate(n, scope)));
   }
+}
+
+/** What {{ x }} writes into text: str(x), except that None writes nothing (Ansible's finalize). */
+function outputText(v: unknown): string {
+  return v === null || v === undefined ? '' : pyStr(v);
 }
 
 const STATEMENTS_UNSUPPORTED = new Set(['Macro', 'Caller', 'Import', 'FromImport', 'Include', 'Extends', 'Block']);
@@ -395,7 +405,7 @@ export function renderJinjaText(text: string, vars: Record<string, unknown>): st
 
 /** A playbook string: exactly one `{{ x }}` yields x's value itself, anything else its text. */
 export function renderJinjaValue(text: string, vars: Record<string, unknown>): unknown {
-  const tree = parseJinja(text);
+  const tree = parseJinja(text, true);
   const single = singleExpression(tree);
   if (single) return strict(evaluate(single, new Scope(vars)));
   return renderNodes(tree, new Scope(vars));

@@ -190,7 +190,8 @@ function lazyValue(name: string, raw: unknown, view: Record<string, unknown>): (
  *  string or a template file (`.hbs` is Handlebars, other files and strings are Jinja). Throws on bad
  *  syntax, and on an unknown filter or test (naming the nearest). */
 export function templateVars(text: string, file?: string): string[] {
-  if (file === undefined || !file.endsWith('.hbs')) return holdsTemplate(text) ? freeVars(parseJinja(text)) : [];
+  if (file === undefined) return holdsTemplate(text) ? freeVars(parseJinja(text, true)) : [];
+  if (!file.endsWith('.hbs')) return freeVars(parseJinja(text));
   return handlebarsVars(text);
 }
 
