@@ -1066,8 +1066,9 @@ export function checkVariables(
     for (const src of templateFiles(t)) {
       try {
         const f = findFile(pb.dir, t.file, t.role, 'templates', src);
-        noteFacts(readFileSync(f, 'utf8'));
-        need(templateVars(readFileSync(f, 'utf8')), t, `template ${f}`, t.where);
+        const text = readFileSync(f, 'utf8');
+        noteFacts(text);
+        need(templateVars(text, f), t, `template ${f}`, t.where);
       } catch (e) {
         errors.push(new PlaybookError(t.where, (e as Error).message));
       }

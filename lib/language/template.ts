@@ -1,7 +1,9 @@
-// Handlebars templating for template files and {{ }} in playbook strings.
-// noEscape: values are written as they are (a password with & stays as written).
-// A string that is exactly one {{ x }} yields x's value itself, so lists stay lists.
+// Templating: playbook strings and template files are Jinja (jinja.ts, on nunjucks' parser); `.hbs`
+// template files are Handlebars with noEscape (values are written as they are: a password with & stays
+// as written). A string that is exactly one {{ x }} yields x's value itself, so lists stay lists.
 import Handlebars from 'handlebars';
+import { parseJinja, renderJinjaText, renderJinjaValue } from './jinja.js';
+import { freeVars } from './jinja-vars.js';
 import { setOwn } from '../util/objects.js';
 import { collectSecrets, isSecretName } from '../util/secrets.js';
 
@@ -49,7 +51,6 @@ hb.registerHelper('short', (v: unknown) => String(v ?? '').split('.')[0]);
 const HELPERS = new Set([
   'erl_string',
   'erl_pairs',
-  '__capture',
   'concat',
   'first',
   'length',
@@ -73,7 +74,7 @@ function ownValue(obj: unknown, key: unknown): unknown {
   return Object.prototype.hasOwnProperty.call(obj, key) ? (obj as Record<string, unknown>)[key] : undefined;
 }
 
-/** Jinja-style x['y'] and x["y"] become Handlebars' x.[y]. */
+/** Jinja-style x['y'] and x["y"] become Handlebars' x.[y] (in .hbs files). */
 function normalize(text: string): string {
   if (!text.includes('{{')) return text;
   return text.replace(
@@ -97,41 +98,39 @@ function compiled(text: string): HandlebarsTemplateDelegate {
   return t;
 }
 
-/** Throws a plain Error with Handlebars' message when the syntax is wrong. */
-export function checkSyntax(text: string): void {
-  hb.parse(normalize(text));
+/** Template files: `.hbs` is Handlebars (the shipped RabbitMQ templates), anything else Jinja2 as in
+ *  Ansible roles. Without a file name (the older two-argument calls) the text is Handlebars. */
+function isHandlebars(file: string | undefined): boolean {
+  return file === undefined || file.endsWith('.hbs');
 }
 
-/** Exactly one {{ ... }} and nothing else: the value itself, not its text. */
-const SINGLE = /^\{\{(?!#|\/|!|>|\^)\s*((?:(?!\}\}).)+?)\s*\}\}$/s;
-let captured: unknown;
-hb.registerHelper('__capture', (v: unknown) => {
-  captured = v;
-  return '';
-});
+/** Throws a plain Error that says what is wrong and where, when the syntax of a template file is wrong
+ *  (for Jinja also an unknown filter, test or statement). */
+export function checkSyntax(text: string, file?: string): void {
+  if (isHandlebars(file)) hb.parse(normalize(text));
+  else freeVars(parseJinja(text));
+}
 
-/** Renders a playbook string once. What it yields is data: it is never rendered again, whatever it
- *  holds (a host's output that prints "{{ x }}" stays that text). Variables written in playbooks that
- *  hold templates themselves are rendered when read, through lazyVars. */
+/** Renders a playbook string once, as Jinja. What it yields is data: it is never rendered again, whatever
+ *  it holds (a host's output that prints "{{ x }}" stays that text). Variables written in playbooks that
+ *  hold templates themselves are rendered when read, through lazyVars. Exactly one {{ x }} yields x's
+ *  value itself (lists stay lists). */
 export function renderString(text: string, vars: Record<string, unknown>): unknown {
-  if (!text.includes('{{')) return text;
-  const single = SINGLE.exec(normalize(text));
-  if (single) {
-    const inner = single[1];
-    const isCall = /^[\w.-]+\s+\S/.test(inner) && !/^[\w.]+$/.test(inner);
-    captured = undefined;
-    compiled(`{{__capture ${isCall ? `(${inner})` : inner}}}`)(vars, RUNTIME);
-    const v = captured;
-    if (v === undefined) throw new Error(`"${inner}" is not defined`);
-    return v;
-  }
-  return compiled(text)(vars, RUNTIME);
+  if (!holdsTemplate(text)) return text;
+  return renderJinjaValue(text, vars);
 }
 
-/** A template file's text. */
-export function renderTemplate(text: string, vars: Record<string, unknown>): string {
-  return compiled(text)(vars, RUNTIME);
+/** A template file's text: Jinja2 (with ansible_managed), or Handlebars for .hbs files. */
+export function renderTemplate(text: string, vars: Record<string, unknown>, file?: string): string {
+  if (isHandlebars(file)) return compiled(text)(vars, RUNTIME);
+  const withManaged = Object.prototype.hasOwnProperty.call(vars, 'ansible_managed')
+    ? vars
+    : { ...vars, ansible_managed: ANSIBLE_MANAGED };
+  return renderJinjaText(text, withManaged);
 }
+
+/** Ansible's default ansible_managed string. */
+const ANSIBLE_MANAGED = 'Ansible managed';
 
 const RUNTIME = { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false };
 
@@ -149,7 +148,7 @@ export function renderDeep(value: unknown, vars: Record<string, unknown>): unkno
 
 /** Whether a value (deeply) holds a template. */
 export function holdsTemplate(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('{{');
+  if (typeof value === 'string') return value.includes('{{') || value.includes('{%');
   if (Array.isArray(value)) return value.some(holdsTemplate);
   if (value && typeof value === 'object') return Object.values(value).some(holdsTemplate);
   return false;
@@ -187,8 +186,16 @@ function lazyValue(name: string, raw: unknown, view: Record<string, unknown>): (
   };
 }
 
-/** The root variable names a template reads (for the strict check before any connection). */
-export function templateVars(text: string): string[] {
+/** The root variable names a template reads (for the strict check before any connection): a playbook
+ *  string or a template file (`.hbs` is Handlebars, other files and strings are Jinja). Throws on bad
+ *  syntax, and on an unknown filter or test (naming the nearest). */
+export function templateVars(text: string, file?: string): string[] {
+  if (file === undefined) return holdsTemplate(text) ? freeVars(parseJinja(text, true)) : [];
+  if (!file.endsWith('.hbs')) return freeVars(parseJinja(text));
+  return handlebarsVars(text);
+}
+
+function handlebarsVars(text: string): string[] {
   if (!text.includes('{{')) return [];
   const ast = hb.parse(normalize(text));
   const out = new Set<string>();

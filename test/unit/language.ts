@@ -30,7 +30,7 @@ t.test('templates: noEscape, whole values, strict variables', async (t) => {
     'variables that hold templates are rendered in turn',
   );
   t.throws(() => renderString('x {{ nope }}', {}), /nope/);
-  t.same(templateVars('{{ a }} {{#each list}}{{ this.x }} {{ other }}{{/each}} {{join b ","}} {{ @root.c }}').sort(), [
+  t.same(templateVars('{{ a }} {% for i in list %}{{ i.x }} {{ i.other }}{% endfor %} {{ b | join(",") }}').sort(), [
     'a',
     'b',
     'list',

@@ -22,7 +22,7 @@ export const template: TaskType<TemplateArgs, WriteState & { content: Buffer }, 
     if (String(args.src).includes('{{')) return undefined;
     const file = find('templates', args.src);
     try {
-      checkSyntax(withoutNul(decode(readFileSync(file)).text));
+      checkSyntax(withoutNul(decode(readFileSync(file)).text), file);
     } catch (e) {
       return `template ${file} has a syntax error: ${(e as Error).message.split('\n')[0]}`;
     }
@@ -33,7 +33,7 @@ export const template: TaskType<TemplateArgs, WriteState & { content: Buffer }, 
     let content: Buffer;
     try {
       const source = decode(readFileSync(file));
-      content = encodeOutput(renderKeepingNul(source.text, resolveVars(ctx.vars)), source.encoding);
+      content = encodeOutput(renderKeepingNul(source.text, resolveVars(ctx.vars), file), source.encoding);
     } catch (e) {
       throw new TaskError(`template ${file}: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -62,7 +62,7 @@ function withoutNul(text: string): string {
   return text.includes('\0') ? text.replaceAll('\0', NUL_MARK) : text;
 }
 
-function renderKeepingNul(text: string, vars: Record<string, unknown>): string {
-  if (!text.includes('\0')) return renderTemplate(text, vars);
-  return renderTemplate(withoutNul(text), vars).replaceAll(NUL_MARK, '\0');
+function renderKeepingNul(text: string, vars: Record<string, unknown>, file: string): string {
+  if (!text.includes('\0')) return renderTemplate(text, vars, file);
+  return renderTemplate(withoutNul(text), vars, file).replaceAll(NUL_MARK, '\0');
 }
