@@ -1017,6 +1017,7 @@ export function checkVariables(
     }
   };
   const scan = (value: unknown, t: Task, what: string): void => {
+    if (isUnsafe(value)) return;
     if (typeof value === 'string') {
       noteFacts(value);
       try {

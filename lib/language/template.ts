@@ -5,6 +5,7 @@ import Handlebars from 'handlebars';
 import { parseJinja, renderJinjaText, renderJinjaValue } from './jinja.js';
 import { freeVars } from './jinja-vars.js';
 import { setOwn } from '../util/objects.js';
+import { isUnsafe, UNSAFE_KEY } from './yaml.js';
 import { collectSecrets, isSecretName } from '../util/secrets.js';
 
 const hb = Handlebars.create();
@@ -136,6 +137,8 @@ const RUNTIME = { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefau
 
 /** Deep render: strings through renderString, objects and arrays item by item (keys stay plain). */
 export function renderDeep(value: unknown, vars: Record<string, unknown>): unknown {
+  // !unsafe text is never rendered: it becomes the plain text it holds.
+  if (isUnsafe(value)) return value[UNSAFE_KEY];
   if (typeof value === 'string') return renderString(value, vars);
   if (Array.isArray(value)) return value.map((v) => renderDeep(v, vars));
   if (value && typeof value === 'object') {
@@ -148,6 +151,7 @@ export function renderDeep(value: unknown, vars: Record<string, unknown>): unkno
 
 /** Whether a value (deeply) holds a template. */
 export function holdsTemplate(value: unknown): boolean {
+  if (isUnsafe(value)) return true;
   if (typeof value === 'string') return value.includes('{{') || value.includes('{%');
   if (Array.isArray(value)) return value.some(holdsTemplate);
   if (value && typeof value === 'object') return Object.values(value).some(holdsTemplate);

@@ -5,7 +5,7 @@ import t from 'tap';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderString, lazyVars } from '../../dist/lib/language/template.js';
+import { renderString, renderTemplate, lazyVars } from '../../dist/lib/language/template.js';
 import { rmqplay } from '../helpers.js';
 
 const INV = 'test/fixtures/local/inventory.ini';
@@ -42,17 +42,27 @@ t.test('JSON extra vars are data; KEY=VALUE extra vars are templates', async (t)
   t.equal(readFileSync(join(out, 'extra'), 'utf8'), `{{ out }}|${out}\n`);
 });
 
-t.test('no helper reaches a prototype; default never hands out Handlebars internals', async (t) => {
+t.test('.hbs templates: no helper reaches a prototype; default never hands out Handlebars internals', async (t) => {
   const vars = lazyVars({ x: {}, s: 'text' }, new Set());
-  t.equal(renderString('[{{lookup_var x "constructor"}}]', vars), '[]', 'lookup_var reads own properties only');
-  t.equal(renderString('[{{lookup_var (lookup_var s "constructor") "prototype"}}]', vars), '[]');
-  t.throws(() => renderString('{{default x}}', vars), /default takes a value and a default/);
-  t.throws(
-    () => renderString('{{log "x"}}', vars),
-    /log helper is not available/,
-    'no log helper (it wrote to stdout)',
-  );
-  t.equal(renderString('{{default nope.x "d"}}', lazyVars({ nope: {} }, new Set())), 'd');
+  const hbs = (text: string, v = vars) => renderTemplate(text, v, 'x.hbs');
+  t.equal(hbs('[{{lookup_var x "constructor"}}]'), '[]', 'lookup_var reads own properties only');
+  t.equal(hbs('[{{lookup_var (lookup_var s "constructor") "prototype"}}]'), '[]');
+  t.throws(() => hbs('{{default x}}'), /default takes a value and a default/);
+  t.throws(() => hbs('{{log "x"}}'), /log helper is not available/, 'no log helper (it wrote to stdout)');
+  t.equal(hbs('{{default nope.x "d"}}', lazyVars({ nope: {} }, new Set())), 'd');
+});
+
+t.test('Jinja playbook strings reach no prototype either', async (t) => {
+  const vars = lazyVars({ x: {}, s: 'text' }, new Set());
+  for (const expr of ['{{ x.constructor }}', '{{ s.__proto__ }}', '{{ x["constructor"] }}']) {
+    let out: unknown;
+    try {
+      out = renderString(expr, vars);
+    } catch {
+      out = undefined;
+    }
+    t.notOk(typeof out === 'function' || (out && typeof out === 'object'), `${expr} yields nothing usable`);
+  }
 });
 
 t.test('data stays data even when read through a lazy variable', async (t) => {
@@ -60,4 +70,12 @@ t.test('data stays data even when read through a lazy variable', async (t) => {
   const vars = lazyVars({ secret: 'pw', echo: '{{ out }}', ...data }, new Set(['out']));
   t.equal(renderString('{{ echo }}', vars), 'I print {{ secret }}');
   t.equal(renderString('say {{ out }}', vars), 'say I print {{ secret }}');
+});
+
+t.test('!unsafe text is never rendered and reads no variable', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'rmqplay-data-'));
+  const r = rmqplay(['test/fixtures/security/unsafe.yml', '-i', INV, '-e', `out=${out}`]);
+  t.equal(r.status, 0, r.stderr + r.stdout.slice(-1500));
+  t.equal(readFileSync(join(out, 'unsafe'), 'utf8'), '{{ not_a_variable }} {% raw %}|');
+  t.equal(readFileSync(join(out, 'unsafe2'), 'utf8'), '{{ also_literal }}');
 });
