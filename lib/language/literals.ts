@@ -1,5 +1,6 @@
 // Backslashes in Jinja string literals, as Ansible reads them, and nested dict literals' braces.
-// nunjucks drops the backslash of an escape it does not know ('\d' is "d"); Python keeps it ('\d' is "\d"). And in playbook strings Ansible doubles every
+// nunjucks drops the backslash of an escape it does not know ('\d' is "d"); Python keeps it ('\d' is "\d").
+// And in playbook strings Ansible doubles every
 // backslash inside {{ }} literals before Jinja reads them (YAML has already read the escapes), so there
 // '\d+' and '\n' are the characters as written. This rewrites literals so nunjucks' lexer reads the same.
 
