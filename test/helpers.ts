@@ -2,8 +2,10 @@
 // with the system's own ssh (independent of rmqplay's SSH code).
 import { execFileSync, spawnSync, SpawnSyncReturns } from 'node:child_process';
 import { loadInventories } from '../dist/lib/core/inventory.js';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 export const CLI = resolve('dist/lib/cli.js');
 
@@ -151,4 +153,24 @@ export function compareWithAnsible(t: any, inv: string): void {
     if (g === '_meta' || !hostsOf(g).length) continue;
     t.same(ours.groupHosts(g).sort(), hostsOf(g), `${inv}: same members of group ${g}`);
   }
+}
+
+/** A TCP listener on 127.0.0.1 that counts the connections made to it, and an inventory file (YAML) whose
+ *  hosts all point at it: tests of bad input assert that nothing connected. */
+export async function connectionCounter(hosts = ['h1']): Promise<{ inv: string; stop: () => Promise<number> }> {
+  let connections = 0;
+  const server = createServer((s) => {
+    connections++;
+    s.destroy();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const inv = join(mkdtempSync(join(tmpdir(), 'rmqplay-inv-')), 'hosts.yml');
+  const address = `{ ansible_host: 127.0.0.1, ansible_port: ${port} }`;
+  writeFileSync(inv, `all:\n  hosts:\n${hosts.map((h) => `    ${h}: ${address}\n`).join('')}`);
+  const stop = async () => {
+    await new Promise((r) => server.close(r));
+    return connections;
+  };
+  return { inv, stop };
 }

@@ -1,11 +1,10 @@
 // How the CLI finds its playbook (DESIGN.md section 4): a path as given, else playbooks/PLAYBOOK, else
 // the package's shipped playbooks, saying which one it used; and a notify without a handler is bad input.
 import t from 'tap';
-import { createServer } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { events, rmqplay } from '../helpers.js';
+import { connectionCounter, events, rmqplay } from '../helpers.js';
 
 // An inventory whose play matches no host: the playbook is loaded and validated, nothing runs.
 const SECRETS = ['-e', 'rabbitmq_erlang_cookie=c00kie', '-e', 'rabbitmq_verify_password=pw'];
@@ -39,16 +38,7 @@ t.test('a playbook found nowhere: exit 4, and where it looked', async (t) => {
 });
 
 t.test('notify of a handler that exists nowhere: exit 4, file:line, the nearest name, no connection', async (t) => {
-  let connections = 0;
-  const server = createServer((s) => {
-    connections++;
-    s.destroy();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  const dir = mkdtempSync(join(tmpdir(), 'rmqplay-inv-'));
-  const inv = join(dir, 'hosts.ini');
-  writeFileSync(inv, `h1 ansible_host=127.0.0.1 ansible_port=${port}\n`);
+  const { inv, stop } = await connectionCounter();
   const r = rmqplay(['test/fixtures/broken/missing-handler.yml', '-i', inv]);
   t.equal(r.status, 4);
   t.match(r.stderr, /missing-handler\.yml:4:\d+: notify: no handler "restart ap".*did you mean "restart app"/);
@@ -57,6 +47,5 @@ t.test('notify of a handler that exists nowhere: exit 4, file:line, the nearest 
     events(json.stdout).some((e) => e.event === 'error'),
     'a JSON error event',
   );
-  await new Promise((r) => server.close(r));
-  t.equal(connections, 0, 'no connection was opened');
+  t.equal(await stop(), 0, 'no connection was opened');
 });

@@ -1,11 +1,10 @@
 // Broken playbooks exit 4 with file:line:column and a readable reason, and open no connection:
 // the inventory points every host at a local TCP listener that counts connections.
 import t from 'tap';
-import { createServer } from 'node:net';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { events, rmqplay } from '../helpers.js';
+import { connectionCounter, events, rmqplay } from '../helpers.js';
 
 const cases: [string, RegExp][] = [
   ['bad-yaml.yml', /YAML syntax error/],
@@ -20,17 +19,7 @@ const cases: [string, RegExp][] = [
 ];
 
 t.test('broken playbooks: exit 4, file:line:column, a reason, no connection', async (t) => {
-  let connections = 0;
-  const server = createServer((s) => {
-    connections++;
-    s.destroy();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  const dir = mkdtempSync(join(tmpdir(), 'rmqplay-inv-'));
-  const inv = join(dir, 'hosts.yml');
-  const address = `{ ansible_host: 127.0.0.1, ansible_port: ${port} }`;
-  writeFileSync(inv, `all:\n  hosts:\n    h1: ${address}\n    h2: ${address}\n`);
+  const { inv, stop } = await connectionCounter(['h1', 'h2']);
   for (const [file, reason] of cases) {
     const path = `test/fixtures/broken/${file}`;
     const text = rmqplay([path, '-i', inv]);
@@ -54,8 +43,7 @@ t.test('broken playbooks: exit 4, file:line:column, a reason, no connection', as
       `${file}: no task ran`,
     );
   }
-  await new Promise((r) => server.close(r));
-  t.equal(connections, 0, 'no connection was opened to any host');
+  t.equal(await stop(), 0, 'no connection was opened to any host');
 });
 
 t.test('bad options exit 5, ambiguous inventories exit 4', async (t) => {

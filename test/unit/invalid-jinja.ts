@@ -2,11 +2,7 @@
 // unknown filter or test (with the nearest name), a bad {% %} in a .j2 template (with the template's line),
 // and an undefined variable read by a .j2 template. The inventory points at a listener that counts connections.
 import t from 'tap';
-import { createServer } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { events, rmqplay } from '../helpers.js';
+import { connectionCounter, events, rmqplay } from '../helpers.js';
 
 const cases: [string, RegExp][] = [
   ['jinja-unclosed.yml', /file\.path: Jinja syntax error .*expected variable end.*"\{\{" or "\{%" is not closed/],
@@ -20,16 +16,7 @@ const cases: [string, RegExp][] = [
 ];
 
 t.test('bad Jinja: exit 4, file:line:column, a reason, no connection', async (t) => {
-  let connections = 0;
-  const server = createServer((s) => {
-    connections++;
-    s.destroy();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  const dir = mkdtempSync(join(tmpdir(), 'rmqplay-inv-'));
-  const inv = join(dir, 'hosts.yml');
-  writeFileSync(inv, `all:\n  hosts:\n    h1: { ansible_host: 127.0.0.1, ansible_port: ${port} }\n`);
+  const { inv, stop } = await connectionCounter();
   for (const [file, reason] of cases) {
     const path = `test/fixtures/broken/${file}`;
     const text = rmqplay([path, '-i', inv]);
@@ -45,6 +32,5 @@ t.test('bad Jinja: exit 4, file:line:column, a reason, no connection', async (t)
       `${file}: no task ran`,
     );
   }
-  await new Promise((r) => server.close(r));
-  t.equal(connections, 0, 'no connection was opened to any host');
+  t.equal(await stop(), 0, 'no connection was opened to any host');
 });
