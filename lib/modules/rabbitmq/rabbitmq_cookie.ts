@@ -23,6 +23,16 @@ type CookieData = { kind: 'write'; restart: boolean; owner: string } | { kind: '
 
 const DEFAULT_PATH = '/var/lib/rabbitmq/.erlang.cookie';
 
+// Every node of the play rotates at the same time, but not in step: a node that starts while a peer still
+// runs with the old cookie is refused by it and its boot can fail at once. Its start is tried again (up to
+// six times, 10 s apart) while the peers finish their own rotation.
+const START_WITH_NEW_COOKIE = `for attempt in 1 2 3 4 5 6; do
+  systemctl start rabbitmq-server && exit 0
+  systemctl reset-failed rabbitmq-server 2>/dev/null
+  sleep 10
+done
+systemctl start rabbitmq-server`;
+
 export const rabbitmq_cookie: TaskType<CookieArgs, CookieState, CookieData> = {
   name: 'rabbitmq_cookie',
   schema: {
@@ -95,7 +105,6 @@ systemctl is-active rabbitmq-server 2>/dev/null || true`;
       );
     await mustRun(ctx, sh`mkdir -p "$(dirname ${path})"`, 'making the cookie folder');
     await ctx.host.put(path, a.cookie, { mode: '0400', owner: d.owner, group: d.owner, become: ctx.become });
-    if (d.restart)
-      await mustRun(ctx, 'systemctl start rabbitmq-server', 'starting rabbitmq-server with the new cookie', 300_000);
+    if (d.restart) await mustRun(ctx, START_WITH_NEW_COOKIE, 'starting rabbitmq-server with the new cookie', 600_000);
   },
 };
