@@ -17,7 +17,7 @@ import { loadInventories } from './core/inventory.js';
 import { parseKv, RAW_PARAMS } from './language/kv.js';
 import { checkNotify, checkVariables, loadPlaybook, PACKAGE_ROOT, resolvePlaybookPath } from './core/playbook.js';
 import { Reporter } from './core/report.js';
-import { Scheduler } from './core/scheduler.js';
+import { RunOptions, Scheduler } from './core/scheduler.js';
 import { collectSecrets, redact } from './util/secrets.js';
 import { setOwn } from './util/objects.js';
 import { loadYamlFile } from './language/yaml.js';
@@ -55,21 +55,13 @@ playbook, its imports, templates, variables and the inventory have been validate
 Exit codes: 0 ok, 1 error, 2 a task failed, 3 a host was unreachable, 4 bad input, 5 bad options.
 `;
 
-export interface CliOptions {
+/** The run's options (core/scheduler.ts RunOptions) as the command line always sets them, and its own. */
+export interface CliOptions extends Omit<RunOptions, 'connect' | 'extraData' | 'login'> {
   playbook: string;
   inventories: string[];
-  check: boolean;
-  diff: boolean;
-  limit?: string;
-  tags: string[];
-  skipTags: string[];
-  /** -e KEY=VALUE and -e @FILE: templates, as written by people. */
-  extraVars: Record<string, unknown>;
   /** -e '{"JSON": ...}': data, never rendered. The last -e that sets a name wins. */
   extraData: Record<string, unknown>;
-  forks: number;
   json: boolean;
-  forceHandlers: boolean;
   /** Where vault passwords come from. */
   vault: VaultSources;
   /** -u/--user and --private-key: below remote_user, the inventory and -e (Ansible's precedence). */
