@@ -49,10 +49,12 @@ const TOOLS = [
   'xargs',
 ];
 
-// One record per call: the tool's name and its arguments, separated by ASCII unit and record separators.
+// One record per call: the tool's name and its arguments, separated by ASCII unit and record separators. The
+// record is built first and appended by one write, so two tools of one pipeline cannot interleave their records.
 const FAKE = `#!/bin/sh
 name=\${0##*/}
-{ printf '%s' "$name"; for a in "$@"; do printf '\\037%s' "$a"; done; printf '\\036'; } >> "$FAKE_LOG"
+rec=$(printf '%s' "$name"; for a in "$@"; do printf '\\037%s' "$a"; done; printf '\\036.')
+printf '%s' "\${rec%.}" >> "$FAKE_LOG"
 case " $FAKE_FAIL " in *" $name "*) exit 1 ;; esac
 exit 0
 `;
