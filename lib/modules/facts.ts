@@ -14,12 +14,21 @@ export type FileState =
 
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-export function statScript(path: string): string {
-  return sh`if [ -L ${path} ]; then printf 'link\\n%s\\n' "$(readlink ${path})";
+// A file's bytes come with its state (one round trip instead of two) up to this size; a bigger one is read apart.
+const INLINE_BYTES = 1 << 20;
+
+/** A path's state; withBytes adds a regular file's bytes (base64, up to INLINE_BYTES) after its sha256. */
+export function statScript(path: string, withBytes = false): string {
+  const bytes = withBytes ? sh` head -c ${INLINE_BYTES + 1} < ${path} | base64;` : '';
+  return (
+    sh`if [ -L ${path} ]; then printf 'link\\n%s\\n' "$(readlink ${path})";
 elif [ -d ${path} ]; then stat -c 'directory\n%a\n%U\n%G' ${path};
-elif [ -f ${path} ]; then stat -c 'file\n%a\n%U\n%G\n%s' ${path}; sha256sum < ${path} | cut -d' ' -f1;
+elif [ -f ${path} ]; then stat -c 'file\n%a\n%U\n%G\n%s' ${path}; sha256sum < ${path} | cut -d' ' -f1;` +
+    bytes +
+    sh`
 elif [ -e ${path} ]; then echo other; stat -c '%F' ${path};
-else echo absent; fi`;
+else echo absent; fi`
+  );
 }
 
 export function parseStat(out: string): FileState {
@@ -83,6 +92,27 @@ function fromEffect(e: Effect, real?: FileState): FileState {
       return { ...base, ...attrs };
     }
   }
+}
+
+/** A path's state and, for a regular file, its bytes, in one round trip when no pending change is on it. */
+export async function fileStateAndBytes(
+  ctx: TaskCtx,
+  path: string,
+): Promise<{ file: FileState; bytes: Buffer | null }> {
+  if (ctx.pending.file(path)) {
+    const file = await fileState(ctx, path);
+    return { file, bytes: file.kind === 'file' ? await fileBytes(ctx, path) : null };
+  }
+  const r = await ctx.host.run(statScript(path, true), { become: ctx.become });
+  const out = r.stdout.trim();
+  const file = parseStat(out);
+  if (file.kind === 'file') {
+    const b64 = out.split('\n').slice(6).join('');
+    const bytes = Buffer.from(b64, 'base64');
+    // A file bigger than the inline limit, or one that changed between stat and read, is read again whole.
+    if (bytes.length === file.size && sha256(bytes) === file.sha256) return { file, bytes };
+  }
+  return { file, bytes: file.kind === 'file' ? await ctx.host.get(path, { become: ctx.become }) : null };
 }
 
 /** The bytes a file holds now, or would hold after pending changes. */

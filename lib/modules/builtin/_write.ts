@@ -3,7 +3,7 @@ import { TaskError } from '../../util/errors.js';
 import { Change } from '../pending.js';
 import { dataOf } from './_change.js';
 import { sh } from '../../connection/quote.js';
-import { attrChanges, FileState, fileBytes, fileState, parentExists, sha256 } from '../facts.js';
+import { attrChanges, FileState, fileState, fileStateAndBytes, parentExists, sha256 } from '../facts.js';
 import { asBytes, asText } from '../bytes.js';
 import { mustRun, normMode, TaskCtx } from '../task.js';
 
@@ -33,13 +33,14 @@ export const writeSchemaProps = {
 };
 
 export async function checkWrite(ctx: TaskCtx, dest: string, wantDiff: boolean): Promise<WriteState> {
-  const file = await fileState(ctx, dest);
+  const read = wantDiff ? await fileStateAndBytes(ctx, dest) : { file: await fileState(ctx, dest), bytes: null };
+  const file = read.file;
   if (file.kind === 'directory' || file.kind === 'other') {
     const what = file.kind === 'directory' ? 'directory' : file.type;
     throw new TaskError(`${dest} is a ${what}, not a file: remove it or choose another dest`);
   }
   const parentOk = file.kind !== 'absent' || (await parentExists(ctx, dest));
-  const before = wantDiff && file.kind === 'file' ? await fileBytes(ctx, dest) : null;
+  const before = file.kind === 'file' ? read.bytes : null;
   return { file, before, parentOk };
 }
 
