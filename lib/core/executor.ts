@@ -16,6 +16,7 @@ import { Args, TaskCtx, TaskType } from '../modules/task.js';
 import { ConnectError, SkipTask, TaskError, UnknownState } from '../util/errors.js';
 import { assignOwn, overlay, setOwn } from '../util/objects.js';
 import { collectAllStrings, collectSecrets, redact } from '../util/secrets.js';
+import { Barrier } from '../util/semaphore.js';
 import { findFile, findFirst, firstFoundNames, Play, readIncludeVars, Task } from './playbook.js';
 import { argumentErrors } from './schema.js';
 import { OMIT, PlayVars } from './variables.js';
@@ -56,6 +57,8 @@ export interface HostRun {
   facts: Record<string, unknown>;
   /** Gathered facts (setup, or any result that carries ansible_facts); kept in `facts` when not given. */
   gathered?: Record<string, unknown>;
+  /** The rendezvous of the hosts running this task (TaskCtx.barrier). */
+  barrier?: Barrier;
 }
 
 export interface ExecEnv {
@@ -463,6 +466,7 @@ async function prepare(t: Task, hr: HostRun, env: ExecEnv, vars: Record<string, 
     taskId: t.id,
     taskName: t.name,
     findFile: find,
+    barrier: () => hr.barrier?.arrive() ?? Promise.resolve(),
   };
   return { type, ctx, args };
 }

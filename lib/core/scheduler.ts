@@ -5,7 +5,7 @@ import { Host } from '../connection/host.js';
 import { Pending } from '../modules/pending.js';
 import { formatWhere, RunEnd } from '../util/errors.js';
 import { collectSecrets, redact } from '../util/secrets.js';
-import { Semaphore } from '../util/semaphore.js';
+import { Barrier, Semaphore } from '../util/semaphore.js';
 import { setOwn } from '../util/objects.js';
 import { Connect, Connections } from './connections.js';
 import { renderString } from '../language/template.js';
@@ -341,7 +341,8 @@ export class Scheduler {
     try {
       // throttle: at most that many hosts at once for this task, within forks.
       const limit = t.throttle === undefined ? undefined : new Semaphore(Math.max(1, Number(t.throttle) || 1));
-      const onHost = (h: string) => this.sem.run(() => this.onHost(run, t, h));
+      const barrier = new Barrier();
+      const onHost = (h: string) => this.sem.run(() => this.onHost(run, t, h, barrier));
       if (isTrue(t.runOnce)) await this.runOnce(run, t, hosts);
       else await Promise.all(hosts.map((h) => (limit ? limit.run(() => onHost(h)) : onHost(h))));
     } finally {
@@ -357,11 +358,21 @@ export class Scheduler {
     if (out.status === 'changed' && !this.state(first).failed) for (const h of hosts) this.notify(t, h);
   }
 
-  private async onHost(run: PlayRun, t: Task, host: string): Promise<TaskOutcome> {
+  private async onHost(run: PlayRun, t: Task, host: string, barrier = new Barrier()): Promise<TaskOutcome> {
     const s = this.state(host);
-    const hr: HostRun = { name: host, host: s.host!, pending: s.pending, facts: s.facts, gathered: s.gathered };
+    const hr: HostRun = {
+      name: host,
+      host: s.host!,
+      pending: s.pending,
+      facts: s.facts,
+      gathered: s.gathered,
+      barrier,
+    };
     const base = { play: run.play.name, task: t.name, task_id: t.id, host, handler: !!t.handler };
-    const out = await runOnHost(t, hr, run.env, (o) => this.events.result(lineOf(t, base, o)));
+    barrier.enter();
+    const out = await runOnHost(t, hr, run.env, (o) => this.events.result(lineOf(t, base, o))).finally(() =>
+      barrier.leave(),
+    );
     this.events.hostDone(host, out.status, out.ignored);
     if (out.status === 'unreachable') s.unreachable = true;
     else if (out.status === 'failed' && !out.ignored && !isTrue(t.ignoreErrors)) s.failed = true;

@@ -20,6 +20,9 @@ export interface TaskCtx {
   taskName: string;
   /** Where playbook-relative files (templates, copy src) are looked up. */
   findFile(kind: 'templates' | 'files', name: string): string;
+  /** Waits until every host running this task has called barrier too, or has finished the task
+   *  (the Erlang cookie: every node stopped and rewritten before any starts). */
+  barrier(): Promise<void>;
 }
 
 /** A: the arguments, S: what check reads, D: the data a change carries to apply. */

@@ -15,3 +15,32 @@ export class Semaphore {
     }
   }
 }
+
+/** A rendezvous for the hosts running one task: `arrive` waits until every host that is running the task
+ *  has arrived or finished it (`leave`). Hosts start and leave as forks allow; it is used again and again. */
+export class Barrier {
+  private running = 0;
+  private arrived: (() => void)[] = [];
+
+  enter(): void {
+    this.running++;
+  }
+
+  leave(): void {
+    this.running--;
+    this.release();
+  }
+
+  arrive(): Promise<void> {
+    const p = new Promise<void>((r) => this.arrived.push(r));
+    this.release();
+    return p;
+  }
+
+  private release(): void {
+    if (this.arrived.length === 0 || this.arrived.length < this.running) return;
+    const all = this.arrived;
+    this.arrived = [];
+    for (const r of all) r();
+  }
+}

@@ -82,6 +82,7 @@ function ctxFor(vars: Record<string, unknown> = {}) {
     taskId: 'modules-security',
     taskName: 'modules-security',
     findFile: (_kind: string, name: string) => name,
+    barrier: async () => undefined,
   };
 }
 

@@ -1,5 +1,5 @@
 // The Erlang cookie: identical on every node, compared by hash, never printed.
-// On a running node a different cookie is written as stop → write → start, so the CLI is never locked out.
+// On running nodes a different cookie is a barrier across the play's nodes: stop all, write, start all.
 import { sh } from '../../connection/quote.js';
 import { sha256 } from '../facts.js';
 import { mustRun, TaskType } from '../task.js';
@@ -23,13 +23,13 @@ type CookieData = { kind: 'write'; restart: boolean; owner: string } | { kind: '
 
 const DEFAULT_PATH = '/var/lib/rabbitmq/.erlang.cookie';
 
-// Every node of the play rotates at the same time, but not in step: a node that starts while a peer still
-// runs with the old cookie is refused by it and its boot can fail at once. Its start is tried again (up to
-// six times, 10 s apart) while the peers finish their own rotation.
-const START_WITH_NEW_COOKIE = `for attempt in 1 2 3 4 5 6; do
+// Every node of the play rotates together: each stops and writes, then waits at the task's barrier until every
+// node rotating has done so, and only then starts; a node never boots while a peer still runs with the old
+// cookie (it would be refused and its boot could fail). A start that fails anyway is tried twice more.
+const START_WITH_NEW_COOKIE = `for attempt in 1 2; do
   systemctl start rabbitmq-server && exit 0
   systemctl reset-failed rabbitmq-server 2>/dev/null
-  sleep 10
+  sleep 5
 done
 systemctl start rabbitmq-server`;
 
@@ -105,6 +105,7 @@ systemctl is-active rabbitmq-server 2>/dev/null || true`;
       );
     await mustRun(ctx, sh`mkdir -p "$(dirname ${path})"`, 'making the cookie folder');
     await ctx.host.put(path, a.cookie, { mode: '0400', owner: d.owner, group: d.owner, become: ctx.become });
+    if (d.restart) await ctx.barrier();
     if (d.restart) await mustRun(ctx, START_WITH_NEW_COOKIE, 'starting rabbitmq-server with the new cookie', 600_000);
   },
 };
