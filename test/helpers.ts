@@ -125,9 +125,10 @@ export function verifyCreds(): { user: string; password: string } {
   return { user: 'rmqplay-verify', password: /rabbitmq_verify_password: (\S+)/.exec(vault)![1] };
 }
 
-/** A healthy 3-node cluster: the one a previous test left, or a new one built by site.yml. */
+/** A healthy cluster of at least 3 nodes: the one a previous test left, or a new 3-node one built by site.yml. */
 export function ensureCluster(): LabHost[] {
-  if (labIsUp(3) && rmqplay(['playbooks/verify.yml', '-i', 'lab']).status === 0) return labHosts();
+  const up = existsSync('inventory/lab.yml') && labHosts().length >= 3 && lab(['status']).status === 0;
+  if (up && rmqplay(['playbooks/verify.yml', '-i', 'lab']).status === 0) return labHosts();
   const hosts = freshLab(3);
   const r = rmqplay(['playbooks/site.yml', '-i', 'lab']);
   if (r.status !== 0) throw new Error(`site.yml failed: ${r.stdout.slice(-2000)}`);
