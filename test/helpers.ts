@@ -2,6 +2,7 @@
 // with the system's own ssh (independent of rmqplay's SSH code).
 import { execFileSync, spawnSync, SpawnSyncReturns } from 'node:child_process';
 import { loadInventories } from '../dist/lib/core/inventory.js';
+import { decrypt, VaultPasswords } from '../dist/lib/util/vault.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -119,10 +120,18 @@ export function labIsUp(n: number): boolean {
   return existsSync('inventory/lab.yml') && labHosts().length === n && lab(['status']).status === 0;
 }
 
+/** The lab's secrets: its vault file, decrypted with the password file `lab up` keeps in the lab cache. */
+export function labSecrets(): Record<string, string> {
+  const cache = process.env.RMQPLAY_LAB_CACHE ?? '/var/cache/rmqplay/lab';
+  const passwords = new VaultPasswords();
+  passwords.add(undefined, readFileSync(join(cache, 'vault-password'), 'utf8').split('\n')[0]);
+  const plain = decrypt(readFileSync('inventory/group_vars/rabbitmq/vault.yml', 'utf8'), passwords).toString('utf8');
+  return Object.fromEntries([...plain.matchAll(/^(\w+): (\S+)$/gm)].map((m) => [m[1], m[2]]));
+}
+
 /** The verification user's credentials from the lab's vault. */
 export function verifyCreds(): { user: string; password: string } {
-  const vault = readFileSync('inventory/group_vars/rabbitmq/vault.yml', 'utf8');
-  return { user: 'rmqplay-verify', password: /rabbitmq_verify_password: (\S+)/.exec(vault)![1] };
+  return { user: 'rmqplay-verify', password: labSecrets().rabbitmq_verify_password };
 }
 
 /** A healthy cluster of at least 3 nodes: the one a previous test left, or a new 3-node one built by site.yml. */

@@ -1,8 +1,8 @@
 // Where and as whom to connect, from Ansible's connection variables, the command line's login, ~/.ssh/config
 // (or -F in ansible_ssh_common_args) and ansible.cfg, with Ansible's precedence: -e and inventory variables
 // (the caller merges -e over inventory), then remote_user, then -u/--private-key, then ~/.ssh/config.
-import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { ansibleDefault } from '../util/ansiblecfg.js';
 import { defaultIdentities } from './sshlogin.js';
 import { defaultSshConfigFile, expandPath, sshConfigFor, SshConfigEntry } from './sshconfig.js';
 
@@ -151,27 +151,11 @@ function isFalse(v: unknown): boolean {
   return v === false || /^(false|no|off|0|n|f)$/i.test(String(v));
 }
 
-/** host_key_checking from ANSIBLE_HOST_KEY_CHECKING, else the first ansible.cfg Ansible would read. */
+/** host_key_checking from ANSIBLE_HOST_KEY_CHECKING, else the ansible.cfg Ansible would read. */
 export function ansibleHostKeyChecking(): string | undefined {
   const env = process.env.ANSIBLE_HOST_KEY_CHECKING;
   if (env !== undefined && env !== '') return env;
-  const candidates = [
-    process.env.ANSIBLE_CONFIG,
-    'ansible.cfg',
-    `${homedir()}/.ansible.cfg`,
-    '/etc/ansible/ansible.cfg',
-  ];
-  const file = candidates.find((f): f is string => !!f && existsSync(f));
-  if (!file) return undefined;
-  let section = '';
-  for (const raw of readFileSync(file, 'utf8').split('\n')) {
-    const line = raw.trim();
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) section = header[1].trim();
-    const kv = /^host_key_checking\s*[=:]\s*(\S+)/i.exec(line);
-    if (section === 'defaults' && kv) return kv[1];
-  }
-  return undefined;
+  return ansibleDefault('host_key_checking');
 }
 
 function localUser(): string {

@@ -8,6 +8,7 @@ import { $ } from 'zx';
 import { sh } from '../connection/quote.js';
 import { LabError } from '../util/errors.js';
 import { dumpYaml } from '../language/yaml.js';
+import { decrypt, encrypt, isVaulted, VaultPasswords } from '../util/vault.js';
 
 export interface LabConfig {
   cache: string;
@@ -288,19 +289,44 @@ export class Lab {
       this.inventoryPath,
       `# Written by "rmqplay lab up"; git-ignored. Ansible reads it too.\n${dumpYaml(inv)}`,
     );
+    this.writeVault();
+  }
+
+  /** The lab's random secrets, as an ansible-vault file whose password lives in the lab cache (0600), and an
+   *  ansible.cfg naming that password file, so rmqplay and Ansible both read the vault with no option. A
+   *  plain vault.yml from an older lab is encrypted in place; secrets are kept across up and down. */
+  private writeVault(): void {
     const vault = join(this.c.cwd, 'inventory', 'group_vars', 'rabbitmq', 'vault.yml');
-    if (!existsSync(vault)) {
-      mkdirSync(join(vault, '..'), { recursive: true });
+    const pwFile = join(this.c.cache, 'vault-password');
+    if (!existsSync(pwFile)) writeFileSync(pwFile, randomBytes(24).toString('base64url') + '\n', { mode: 0o600 });
+    const password = readFileSync(pwFile, 'utf8').split('\n')[0];
+    const old = existsSync(vault) ? readFileSync(vault, 'utf8') : undefined;
+    if (old !== undefined && isVaulted(old)) {
+      try {
+        decrypt(old, passwordsOf(password));
+      } catch {
+        throw new LabError(`${vault} is encrypted with another password than ${pwFile}: remove it for new secrets`);
+      }
+    } else {
       const rnd = (n: number) => randomBytes(n).toString('base64url');
-      writeFileSync(
-        vault,
+      const plain =
+        old ??
         `# Random secrets for the lab, written by "rmqplay lab up"; git-ignored.\n${dumpYaml({
           rabbitmq_erlang_cookie: randomBytes(20).toString('hex').toUpperCase(),
           rabbitmq_admin_password: rnd(18),
           rabbitmq_verify_password: rnd(18),
-        })}`,
-        { mode: 0o600 },
-      );
+        })}`;
+      mkdirSync(join(vault, '..'), { recursive: true });
+      writeFileSync(vault, encrypt(plain, password), { mode: 0o600 });
+    }
+    const cfg = join(this.c.cwd, 'ansible.cfg');
+    const line = `vault_password_file = ${pwFile}`;
+    if (!existsSync(cfg)) {
+      const head =
+        '# Written by "rmqplay lab up"; git-ignored. The lab vault\'s password file, for rmqplay and Ansible.';
+      writeFileSync(cfg, `${head}\n[defaults]\n${line}\n`);
+    } else if (!readFileSync(cfg, 'utf8').includes(line)) {
+      this.c.log(`lab: ${vault} is a vault; add "${line}" to [defaults] in ${cfg}, or pass --vault-password-file`);
     }
   }
 
@@ -574,4 +600,10 @@ export function mountsUnder(procMounts: string, dir: string): string[] {
 export function knownHostsArgs(known: string): string {
   const file = /\s/.test(known) ? `"${known}"` : known;
   return `-o UserKnownHostsFile=${file}`;
+}
+
+function passwordsOf(password: string): VaultPasswords {
+  const p = new VaultPasswords();
+  p.add(undefined, password);
+  return p;
 }

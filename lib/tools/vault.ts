@@ -139,7 +139,7 @@ export async function vaultMain(argv: string[]): Promise<number> {
     }
     case 'rekey': {
       needFiles();
-      const fresh = await loadVaultPasswords(a.newSources);
+      const fresh = await loadVaultPasswords(a.newSources, undefined, false);
       if (fresh.empty) throw new OptionsError('vault rekey: give --new-vault-password-file or --new-vault-id');
       const newId = encryptionId(a, a.newSources);
       for (const f of a.files) {

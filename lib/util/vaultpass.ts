@@ -1,7 +1,9 @@
 // Where vault passwords come from, as Ansible reads them: --vault-password-file FILE (an executable prints
-// the password), --vault-id ID@FILE or ID@prompt, --ask-vault-pass, and ANSIBLE_VAULT_PASSWORD_FILE.
+// the password), --vault-id ID@FILE or ID@prompt, --ask-vault-pass, ANSIBLE_VAULT_PASSWORD_FILE, and ansible.cfg's
+// vault_password_file.
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { ansibleDefaultPath } from './ansiblecfg.js';
 import { VaultError, VaultPasswords } from './vault.js';
 
 export interface VaultSources {
@@ -42,10 +44,13 @@ export function passwordFromFile(file: string, id?: string): string {
 export async function loadVaultPasswords(
   src: VaultSources,
   prompt: (question: string) => Promise<string> = askHidden,
+  withDefault = true,
 ): Promise<VaultPasswords> {
   const out = new VaultPasswords();
-  const fromEnv = process.env.ANSIBLE_VAULT_PASSWORD_FILE;
-  const files = src.files.length || src.ids.length || src.ask || !fromEnv ? src.files : [fromEnv];
+  // As Ansible: the default password file (ANSIBLE_VAULT_PASSWORD_FILE, else ansible.cfg's vault_password_file)
+  // is added after those given; not for a new password (rekey).
+  const fallback = process.env.ANSIBLE_VAULT_PASSWORD_FILE || ansibleDefaultPath('vault_password_file');
+  const files = withDefault && fallback && !src.files.includes(fallback) ? [...src.files, fallback] : src.files;
   for (const f of files) out.add(undefined, passwordFromFile(f));
   for (const spec of src.ids) {
     const at = spec.indexOf('@');

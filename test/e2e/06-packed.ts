@@ -1,6 +1,7 @@
 // The usage the project is known by: `npx rmqplay site.yml -i lab` runs the shipped site, both in the
 // repository and in an empty folder where the packed package is installed and the lab's inventory (with its
-// group_vars) is copied. Run against the lab's cluster (built first if no healthy one is up).
+// group_vars, and the ansible.cfg that names its vault's password file) is copied. Run against the lab's
+// cluster (built first if no healthy one is up).
 import t, { Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, realpathSync } from 'node:fs';
@@ -45,6 +46,8 @@ t.test('in an empty folder with the packed package installed', async (t) => {
   mkdirSync(join(user, 'inventory'));
   cpSync(resolve('inventory/lab.yml'), join(user, 'inventory', 'lab.yml'));
   cpSync(resolve('inventory/group_vars'), join(user, 'inventory', 'group_vars'), { recursive: true });
+  // The lab's ansible.cfg names the password file of its vault (inventory/group_vars/rabbitmq/vault.yml).
+  cpSync(resolve('ansible.cfg'), join(user, 'ansible.cfg'));
   t.notOk(existsSync(join(user, 'playbooks')), 'the folder has no playbooks of its own');
   const r = npx(['rmqplay', 'site.yml', '-i', 'lab', '--json'], user);
   // Named relative to the working folder, as every path rmqplay prints.

@@ -114,3 +114,27 @@ t.test('a run reads vaulted vars files and !vault values, and never prints them'
   t.equal(none.status, 4, 'without the password: bad input');
   t.match(none.stderr, /give its password with --vault-password-file/);
 });
+
+t.test(
+  "ansible.cfg's vault_password_file is used, and added after --vault-password-file, as Ansible does",
+  async (t) => {
+    const cwd = mkdtempSync(join(tmpdir(), 'rmqplay-vault-cfg-'));
+    const file = join(cwd, 'secret.yml');
+    writeFileSync(file, 'a: 1\n');
+    t.equal(ours(['encrypt', file, '--vault-password-file', pwFile]).status, 0);
+    const view = (args: string[]) =>
+      spawnSync('node', [CLI, 'vault', 'view', file, ...args], { cwd, encoding: 'utf8', env: { ...process.env } });
+    t.not(view([]).status, 0, 'no password anywhere: refused');
+    writeFileSync(join(cwd, 'ansible.cfg'), `[defaults]\nvault_password_file = ${pwFile}\n`);
+    t.equal(view([]).stdout, 'a: 1\n', 'the ansible.cfg in the working folder names the password file');
+    t.equal(
+      view(['--vault-password-file', otherPw]).stdout,
+      'a: 1\n',
+      'a wrong password given first: the cfg one after',
+    );
+    if (hasAnsibleVault) {
+      const a = spawnSync('ansible-vault', ['view', file, '--vault-password-file', otherPw], { cwd, encoding: 'utf8' });
+      t.equal(a.stdout, 'a: 1\n', 'ansible-vault does the same');
+    }
+  },
+);
