@@ -176,6 +176,23 @@ t.test('lineinfile on non-UTF-8 files: untouched lines keep their bytes', async 
   t.comment(`lineinfile: ${n}/${ROUNDS} non-UTF-8 files byte-exact (replace, append, remove)`);
 });
 
+t.test('files around the 1 MiB read with their state: each edit exact, in one round trip when small', async (t) => {
+  for (const size of [0, 1, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 << 20]) {
+    const path = newPath();
+    const body = bytes(size);
+    writeFileSync(path, body);
+    let commands = 0;
+    const counting = Object.create(host);
+    counting.run = (script: string, o?: object) => (commands++, host.run(script, o));
+    const ctx = { ...ctxFor(), host: counting as typeof host };
+    const s = await lineinfile.check(ctx as never, { path, line: 'tail=1' });
+    await lineinfile.apply(ctx as never, lineinfile.plan({ path, line: 'tail=1' }, s), { path, line: 'tail=1' });
+    const nl = size > 0 && body[size - 1] !== 10 ? '\n' : '';
+    t.ok(readFileSync(path).equals(Buffer.concat([body, Buffer.from(nl + 'tail=1\n')])), `${size} bytes: line added`);
+    t.equal(commands > 0 && commands <= (size <= 1 << 20 ? 2 : 3), true, `${size} bytes: ${commands} commands`);
+  }
+});
+
 t.test('blockinfile on non-UTF-8 files: untouched lines keep their bytes', async (t) => {
   let n = 0;
   for (let i = 0; i < ROUNDS; i++) {
