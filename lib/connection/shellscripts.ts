@@ -18,15 +18,19 @@ import { q, sh } from './quote.js';
 // Running one command, with $d a 0700 folder holding the script in $d/s; $1 seq, $2 nonce, $3 timeout in
 // seconds. timeout(1) runs the command in a process group of its own (and kills that whole group when time
 // is up: exit 137, which the controller reads as a timeout once the time has passed); what is left of the
-// group is killed after. Four programs a command: timeout, sh, stat, cat.
+// group is killed after. Four programs a command: timeout, sh, stat, cat; two when it printed nothing.
 const RUN_CORE = `timeout -s KILL "$3" sh "$d/s" </dev/null >"$d/o" 2>"$d/e" &
 p=$!
 wait "$p" 2>/dev/null
 c=$?
 kill -9 -"$p" 2>/dev/null
-set -- "$1" "$2" "$c" $(stat -c %s "$d/o" "$d/e")
-printf 'F %s %s %s %s %s\\n' "$1" "$2" "$3" "$4" "$5"
-cat "$d/o" "$d/e"`;
+if [ -s "$d/o" ] || [ -s "$d/e" ]; then
+  set -- "$1" "$2" "$c" $(stat -c %s "$d/o" "$d/e")
+  printf 'F %s %s %s %s %s\\n' "$1" "$2" "$3" "$4" "$5"
+  cat "$d/o" "$d/e"
+else
+  printf 'F %s %s %s 0 0\\n' "$1" "$2" "$c"
+fi`;
 
 // As the login user: a function of the persistent shell, run in a subshell (a fork, no new program), with
 // the script as its fourth argument (a function's arguments are on no command line) and the folder made at setup.
