@@ -312,7 +312,12 @@ function call(n: JNode, scope: Scope): unknown {
   const known = callee.typename === 'Symbol' && Object.prototype.hasOwnProperty.call(GLOBALS, String(callee.value));
   if (!known || typeof fn !== 'function') {
     const what = callee.typename === 'Symbol' ? `"${String(callee.value)}"` : 'this';
-    throw new Error(`${what} is not a function${didYouMean(String(callee.value), Object.keys(GLOBALS))}`);
+    throw new Error(
+      `${what} is not a function${didYouMean(
+        String(callee.value),
+        Object.keys(GLOBALS).filter((k) => !k.startsWith('__')),
+      )}`,
+    );
   }
   const a = argsOf(argNodes, scope);
   return fn(a.args, a.kwargs, scope.vars);

@@ -31,7 +31,68 @@ function scanCode(text: string, from: number, close: string, asWritten: boolean)
     code += c + literalBody(text.slice(i + 1, j), asWritten) + (j < text.length ? c : '');
     i = j + 1;
   }
-  return { code: code + text.slice(i, i + close.length), end: i + close.length };
+  return { code: pythonIndexing(code) + text.slice(i, i + close.length), end: i + close.length };
+}
+
+/** Python's indexing that nunjucks' parser lacks, rewritten into what it reads: `x.1` is `x[1]`, and a
+ *  slice `x[a:b:c]` is `x[__rmqplay_slice(a, b, c)]` (an empty part is none). String literals are skipped. */
+export function pythonIndexing(code: string): string {
+  let out = code;
+  for (;;) {
+    const next = rewriteOneSlice(out);
+    if (next === undefined) break;
+    out = next;
+  }
+  return mapOutsideLiterals(out, (run) => run.replace(/([A-Za-z_][\w]*|[\])])\.(\d+)(?![\w.])/g, '$1[$2]'));
+}
+
+/** Applies fn to each stretch of code outside string literals. */
+function mapOutsideLiterals(code: string, fn: (run: string) => string): string {
+  let out = '';
+  let run = '';
+  for (let i = 0; i < code.length; i++) {
+    const c = code[i];
+    if (c !== "'" && c !== '"') {
+      run += c;
+      continue;
+    }
+    let j = i + 1;
+    while (j < code.length && code[j] !== c) j += code[j] === '\\' ? 2 : 1;
+    out += fn(run) + code.slice(i, j + 1);
+    run = '';
+    i = j;
+  }
+  return out + fn(run);
+}
+
+/** The innermost subscript holding a top-level ':' rewritten as a slice call, or undefined when none is left. */
+function rewriteOneSlice(code: string): string | undefined {
+  const stack: { open: string; at: number; subscript: boolean; colons: number[] }[] = [];
+  let prev = '';
+  for (let i = 0; i < code.length; i++) {
+    const c = code[i];
+    if (c === "'" || c === '"') {
+      let j = i + 1;
+      while (j < code.length && code[j] !== c) j += code[j] === '\\' ? 2 : 1;
+      i = j;
+      prev = c;
+      continue;
+    }
+    if (c === '[' || c === '(' || c === '{') {
+      stack.push({ open: c, at: i, subscript: c === '[' && /[\w)\]'"]/.test(prev), colons: [] });
+    } else if (c === ':' && stack.length && stack[stack.length - 1].open === '[') {
+      stack[stack.length - 1].colons.push(i);
+    } else if (c === ']' || c === ')' || c === '}') {
+      const top = stack.pop();
+      if (top && top.open === '[' && top.subscript && top.colons.length && top.colons.length <= 2) {
+        const cuts = [top.at, ...top.colons, i];
+        const parts = cuts.slice(1).map((end, k) => code.slice(cuts[k] + 1, end).trim() || 'none');
+        return `${code.slice(0, top.at)}[__rmqplay_slice(${parts.join(', ')})]${code.slice(i + 1)}`;
+      }
+    }
+    if (!/\s/.test(c)) prev = c;
+  }
+  return undefined;
 }
 
 const RAW_START = /\{%-?\s*raw\s*-?%\}/y;

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { didYouMean } from '../util/similar.js';
 import { renderJinjaText } from './jinja.js';
-import { isMapping, pyStr, strict } from './values.js';
+import { isMapping, pyStr, Slice, strict } from './values.js';
 
 type Kwargs = Record<string, unknown>;
 type Global = (args: unknown[], kwargs: Kwargs, vars: Record<string, unknown>) => unknown;
@@ -98,7 +98,19 @@ function range(args: unknown[]): number[] {
 }
 
 /** Names an expression may call; data never holds functions, so these are the only calls. */
+/** x[a:b:c], as literals.ts rewrites it: each part an integer or none. */
+function slice(args: unknown[]): Slice {
+  const part = (v: unknown) => {
+    if (v === null || v === undefined) return null;
+    const n = Number(strict(v));
+    if (!Number.isInteger(n)) throw new Error(`slice indices must be integers or none, not ${String(v)}`);
+    return n;
+  };
+  return new Slice(part(args[0]), part(args[1]), part(args[2]));
+}
+
 export const GLOBALS: Record<string, Global> = Object.assign(Object.create(null), {
+  __rmqplay_slice: slice,
   range,
   lookup,
   query,

@@ -79,8 +79,34 @@ export function pyJson(v: unknown, indent?: number, sortKeys = false, depth = 0)
 }
 
 /** obj[key] or obj.key: own properties of mappings, list and string indexes (negative from the end). */
+/** Python's slice, `x[start:stop:step]` (literals.ts rewrites it into a call that makes one). */
+export class Slice {
+  constructor(
+    readonly start: number | null,
+    readonly stop: number | null,
+    readonly step: number | null,
+  ) {}
+
+  of<T>(seq: readonly T[] | string): T[] | string {
+    const n = seq.length;
+    const step = this.step ?? 1;
+    if (step === 0) throw new Error('slice step cannot be zero');
+    const at = (v: number | null, dflt: number) =>
+      v === null ? dflt : v < 0 ? Math.max(v + n, step < 0 ? -1 : 0) : Math.min(v, step < 0 ? n - 1 : n);
+    const start = at(this.start, step > 0 ? 0 : n - 1);
+    const stop = at(this.stop, step > 0 ? n : -1);
+    const out: (T | string)[] = [];
+    for (let i = start; step > 0 ? i < stop : i > stop; i += step) out.push(seq[i]);
+    return typeof seq === 'string' ? out.join('') : (out as T[]);
+  }
+}
+
 export function ownGet(obj: unknown, key: unknown): unknown {
   if (obj instanceof Undefined) return obj;
+  if (key instanceof Slice) {
+    if (Array.isArray(obj) || typeof obj === 'string') return key.of(obj);
+    return new Undefined(`${preview(obj)} cannot be sliced`);
+  }
   const name = typeof key === 'string' ? key : pyRepr(key);
   const isIndex = typeof key === 'number' || /^-?\d+$/.test(name);
   if ((Array.isArray(obj) || typeof obj === 'string') && isIndex) {
