@@ -184,3 +184,18 @@ export async function connectionCounter(hosts = ['h1']): Promise<{ inv: string; 
   };
   return { inv, stop };
 }
+
+/** Two users on a lab host that log in with the lab's key: deploy (sudo NOPASSWD) and ops (sudo with a
+ *  password). Returns the ssh result of making them. */
+export function sudoUsers(h: LabHost, opsPassword: string): SpawnSyncReturns<string> {
+  const addUser = 'id -u $u >/dev/null 2>&1 || useradd -m -s /bin/sh $u';
+  const authorize = 'mkdir -p /home/$u/.ssh; cp /root/.ssh/authorized_keys /home/$u/.ssh/; chown -R $u: /home/$u/.ssh';
+  return ssh(
+    h,
+    `set -e
+for u in deploy ops; do ${addUser}; ${authorize}; done
+echo 'deploy ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/deploy
+echo 'ops:${opsPassword}' | chpasswd
+echo 'ops ALL=(ALL) ALL' > /etc/sudoers.d/ops`,
+  );
+}

@@ -4,24 +4,15 @@ import t from 'tap';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labHosts, labIsUp, freshLab, rmqplay, ssh } from '../helpers.js';
+import { labHosts, labIsUp, freshLab, rmqplay, ssh, sudoUsers } from '../helpers.js';
 
 const CACHE = process.env.RMQPLAY_LAB_CACHE ?? '/var/cache/rmqplay/lab';
 
 t.test('become through sudo, with and without a password', async (t) => {
   const hosts = labIsUp(3) ? labHosts() : freshLab(3);
   const h = hosts[0];
-  const addUser = 'id -u $u >/dev/null 2>&1 || useradd -m -s /bin/sh $u';
-  const authorize = 'mkdir -p /home/$u/.ssh; cp /root/.ssh/authorized_keys /home/$u/.ssh/; chown -R $u: /home/$u/.ssh';
-  const setup = ssh(
-    h,
-    `set -e
-for u in deploy ops; do ${addUser}; ${authorize}; done
-echo 'deploy ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/deploy
-echo 'ops:S3cret-sudo-pw' | chpasswd
-echo 'ops ALL=(ALL) ALL' > /etc/sudoers.d/ops
-rm -f /root/rmqplay-become`,
-  );
+  const setup = sudoUsers(h, 'S3cret-sudo-pw');
+  ssh(h, 'rm -f /root/rmqplay-become');
   t.equal(setup.status, 0, `users made: ${setup.stderr}`);
   const dir = mkdtempSync(join(tmpdir(), 'rmqplay-become-'));
   const key = `ansible_ssh_private_key_file: ${CACHE}/id_ed25519`;

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { SshHost, sshTarget } from '../../dist/lib/connection/ssh.js';
-import { freshLab, labHosts, labIsUp, ssh } from '../helpers.js';
+import { freshLab, labHosts, labIsUp, ssh, sudoUsers } from '../helpers.js';
 
 const CACHE = process.env.RMQPLAY_LAB_CACHE ?? '/var/cache/rmqplay/lab';
 const PASSWORD = 'S3cret-sudo-pw';
@@ -26,16 +26,7 @@ function cmdlinesWith(host: { name: string; ip: string }, secret: string): strin
 t.test('become over SSH: no secret on a command line, none on the task\u2019s stdin', async (t) => {
   const hosts = labIsUp(3) ? labHosts() : freshLab(3);
   const h = hosts[0];
-  const addUser = 'id -u $u >/dev/null 2>&1 || useradd -m -s /bin/sh $u';
-  const authorize = 'mkdir -p /home/$u/.ssh; cp /root/.ssh/authorized_keys /home/$u/.ssh/; chown -R $u: /home/$u/.ssh';
-  const setup = ssh(
-    h,
-    `set -e
-for u in deploy ops; do ${addUser}; ${authorize}; done
-echo 'deploy ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/deploy
-echo 'ops:${PASSWORD}' | chpasswd
-echo 'ops ALL=(ALL) ALL' > /etc/sudoers.d/ops`,
-  );
+  const setup = sudoUsers(h, PASSWORD);
   t.equal(setup.status, 0, `users made: ${setup.stderr}`);
   const vars = (user: string) => ({
     ansible_host: h.ip,
