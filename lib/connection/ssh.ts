@@ -123,7 +123,11 @@ export class SshHost implements Host {
     try {
       return await session.run(script, opts.timeoutMs ?? this.defaultTimeoutMs, opts.become);
     } catch (e) {
-      if (session.dead && !this.connected) throw new ConnectError(this.name, 'connection closed');
+      if (session.dead && !this.connected) {
+        const first = script.trimStart().split('\n')[0];
+        const what = first.length > 80 ? `${first.slice(0, 77)}...` : first;
+        throw new ConnectError(this.name, `it closed while running: ${what}`, true);
+      }
       throw e;
     }
   }

@@ -33,8 +33,10 @@ export class ConnectError extends Error {
   constructor(
     public host: string,
     reason: string,
+    /** The connection was up and dropped (mid-task), rather than never made. */
+    lost = false,
   ) {
-    super(`${host}: cannot connect: ${reason}`);
+    super(`${host}: ${lost ? 'connection lost' : 'cannot connect'}: ${reason}`);
   }
 }
 
