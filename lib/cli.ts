@@ -13,6 +13,7 @@ import {
   PlaybookErrors,
   RunEnd,
 } from './util/errors.js';
+import { handlerStatePath } from './core/handlerstate.js';
 import { loadInventories } from './core/inventory.js';
 import { parseKv, RAW_PARAMS } from './language/kv.js';
 import { checkNotify, checkVariables, loadPlaybook, PACKAGE_ROOT, resolvePlaybookPath } from './core/playbook.js';
@@ -252,7 +253,9 @@ async function run(opts: CliOptions, report: Reporter): Promise<RunEnd> {
   const extra = { ...opts.extraVars, ...opts.extraData };
   const errs = pb.plays.flatMap((p) => [...checkVariables(pb, p, names, extra), ...checkNotify(p)]);
   if (errs.length) throw new PlaybookErrors(errs);
-  const scheduler = new Scheduler(pb, inv, { ...opts }, report);
+  // Handlers a failed run left pending: one file per inventory, in the working folder (core/handlerstate.ts).
+  const handlerState = handlerStatePath(inv.sources);
+  const scheduler = new Scheduler(pb, inv, { ...opts, handlerState }, report);
   const end = await scheduler.run();
   report.finish();
   return end;

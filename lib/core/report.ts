@@ -31,6 +31,20 @@ export interface Recap {
   unknown: number;
 }
 
+/** Handlers left pending by a failed run (core/handlerstate.ts): run first in this run, saved for the next one,
+ *  kept because this playbook has no handler of that name for the host, or cleared once run. */
+export interface HandlersEvent {
+  action: 'run' | 'saved' | 'kept' | 'cleared';
+  host: string;
+  /** Notification names: a handler's name or a topic handlers listen to. */
+  notified: string[];
+  /** The state file, as given (relative to the working folder when inside it). */
+  file: string;
+  /** When an earlier run left them pending, and which playbook it ran. */
+  since?: string;
+  playbook?: string;
+}
+
 /** What the scheduler tells as a run goes. The reporter alone keeps the recap's counts. */
 export interface RunEvents {
   play(name: string, hosts: string[]): void;
@@ -43,6 +57,7 @@ export interface RunEvents {
   rescued(host: string): void;
   taskEnd(): void;
   message(text: string): void;
+  handlers(e: HandlersEvent): void;
 }
 
 const tty = process.stdout.isTTY;
@@ -182,6 +197,29 @@ export class Reporter implements RunEvents {
 
   message(text: string): void {
     if (!this.json) this.line(text);
+  }
+
+  handlers(e: HandlersEvent): void {
+    const names = e.notified.map((n) => `"${n}"`).join(', ');
+    const earlier = e.since ? ` by a run of ${e.playbook || 'a playbook'} at ${e.since}` : '';
+    if (e.action === 'kept')
+      process.stderr.write(
+        redact(
+          `[WARNING]: pending handlers on ${e.host}: ${names}, left${earlier}, are not run: this playbook has no ` +
+            `handler of that name (or listening to it) for ${e.host}. They stay in ${e.file} for a playbook that ` +
+            `has one; remove them from that file to drop them.\n`,
+        ),
+      );
+    if (this.json) {
+      const o: Record<string, unknown> = { event: 'handlers', action: e.action, host: e.host, handlers: e.notified };
+      if (e.since) Object.assign(o, { since: e.since, playbook: e.playbook });
+      this.emit({ ...o, file: e.file });
+    } else if (e.action === 'run')
+      this.line(`\nPENDING HANDLERS [${e.host}]: ${names}, left pending${earlier} (${e.file}): running them first`);
+    else if (e.action === 'saved')
+      this.line(`\nhandlers not run on ${e.host}: ${names}; saved in ${e.file}: the next run runs them first`);
+    else if (e.action === 'cleared')
+      this.line(`\npending handlers done on ${e.host}: ${names}; cleared from ${e.file}`);
   }
 
   private sorted(): [string, Recap][] {

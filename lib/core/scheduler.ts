@@ -8,6 +8,7 @@ import { collectSecrets, redact } from '../util/secrets.js';
 import { Barrier, Semaphore } from '../util/semaphore.js';
 import { setOwn } from '../util/objects.js';
 import { Connect, Connections } from './connections.js';
+import { loadHandlerState, PendingOnHost, saveHandlerState, shownPath } from './handlerstate.js';
 import { renderString } from '../language/template.js';
 import {
   ExecEnv,
@@ -40,6 +41,8 @@ export interface RunOptions {
   login?: { user?: string; privateKey?: string };
   /** Makes a Host for an inventory host; SSH by default, replaceable in tests. */
   connect?: Connect;
+  /** The file that keeps handlers left pending by a failed run (core/handlerstate.ts); none: not kept. */
+  handlerState?: string;
 }
 
 interface HostState {
@@ -54,6 +57,8 @@ interface HostState {
   gathered: Record<string, unknown>;
   pending: Pending;
   notified: Set<string>;
+  /** Notifications whose handler failed here: not run again in this run, kept for the next. */
+  handlerFailed: Set<string>;
 }
 
 /** The play being run: its hosts and variables. */
@@ -69,6 +74,9 @@ export class Scheduler {
   private sem: Semaphore;
   private connections: Connections;
   private inv: InventoryVars;
+  /** Handlers an earlier run left pending, by host; taken out as a play takes them over. */
+  private carried = new Map<string, PendingOnHost>();
+  private started = new Date().toISOString();
 
   constructor(
     private pb: LoadedPlaybook,
@@ -82,15 +90,18 @@ export class Scheduler {
     collectSecrets(opts.extraData);
     for (const v of this.inv.hostVars.values()) collectSecrets(v);
     this.connections = new Connections((h) => this.inv.hostVars.get(h) ?? {}, opts.connect, opts);
+    if (opts.handlerState) this.carried = loadHandlerState(opts.handlerState);
   }
 
   /** Runs every play; says whether a task failed or a host was unreachable. */
   async run(): Promise<RunEnd> {
     for (const w of this.pb.warnings ?? []) process.stderr.write(`[WARNING]: ${w}\n`);
+    this.warnUndefinedPending();
     try {
       for (const play of this.pb.plays) await this.runPlay(play);
     } finally {
       await this.connections.closeAll();
+      this.saveHandlers();
     }
     const states = [...this.states.values()];
     return { failed: states.some((s) => s.failed), unreachable: states.some((s) => s.unreachable) };
@@ -108,6 +119,7 @@ export class Scheduler {
         gathered: {},
         pending: new Pending(),
         notified: new Set(),
+        handlerFailed: new Set(),
       };
       this.states.set(name, s);
     }
@@ -151,6 +163,7 @@ export class Scheduler {
     for (const batch of batches(hosts, play.serial)) {
       await this.connectAll(run, batch);
       if (this.needsFacts(play, batch)) await this.runTask(run, gatherTask(play), this.active(batch));
+      await this.runCarriedHandlers(run, this.active(batch));
       for (const section of play.sections) {
         await this.runList(run, section, batch);
         await this.flushHandlers(run, batch);
@@ -294,7 +307,14 @@ export class Scheduler {
       if (!targets.length) continue;
       for (const h of targets) for (const n of names) if (this.state(h).notified.has(n)) consumed.get(h)!.add(n);
       const wasFailed = targets.filter((h) => this.state(h).failed);
-      await this.asIfNotFailed(wasFailed, () => this.runTask(run, hd, targets));
+      await this.asIfNotFailed(wasFailed, async () => {
+        await this.runTask(run, hd, targets);
+        // A handler that failed (or lost its host) is still owed: kept for the next run, not retried in this one.
+        for (const h of targets) {
+          const s = this.state(h);
+          if (s.failed || s.unreachable) for (const n of names) if (s.notified.has(n)) s.handlerFailed.add(n);
+        }
+      });
     }
     for (const [h, names] of consumed) for (const n of names) this.state(h).notified.delete(n);
   }
@@ -382,6 +402,76 @@ export class Scheduler {
 
   private notify(t: Task, host: string): void {
     for (const n of t.notify) this.state(host).notified.add(n);
+  }
+
+  /** Handlers an earlier run left pending on these hosts, that this play defines (by name or listen), run before
+   *  its tasks: they become the hosts' notifications and are flushed at once. */
+  private async runCarriedHandlers(run: PlayRun, hosts: string[]): Promise<void> {
+    const defined = new Set(run.play.handlers.flatMap((hd) => [hd.name, ...hd.listen]));
+    const file = shownPath(this.opts.handlerState ?? '');
+    const owed: string[] = [];
+    for (const h of hosts) {
+      const c = this.carried.get(h);
+      const mine = c?.notified.filter((n) => defined.has(n)) ?? [];
+      if (!c || !mine.length) continue;
+      c.notified = c.notified.filter((n) => !defined.has(n));
+      if (!c.notified.length) this.carried.delete(h);
+      for (const n of mine) this.state(h).notified.add(n);
+      this.events.handlers({ action: 'run', host: h, notified: mine, file, since: c.since, playbook: c.playbook });
+      owed.push(h);
+    }
+    if (owed.length) await this.flushHandlers(run, owed);
+  }
+
+  /** Before any play: pending handlers that no play of this playbook on that host defines are kept, and said. */
+  private warnUndefinedPending(): void {
+    if (!this.carried.size) return;
+    const defined = new Map<string, Set<string>>();
+    for (const play of this.pb.plays) {
+      const names = play.handlers.flatMap((hd) => [hd.name, ...hd.listen]);
+      for (const h of this.playHosts(play)) {
+        const set = defined.get(h) ?? new Set<string>();
+        for (const n of names) set.add(n);
+        defined.set(h, set);
+      }
+    }
+    const file = shownPath(this.opts.handlerState ?? '');
+    for (const [h, c] of this.carried) {
+      const here = defined.get(h);
+      if (!here) continue;
+      const orphans = c.notified.filter((n) => !here.has(n));
+      if (orphans.length)
+        this.events.handlers({
+          action: 'kept',
+          host: h,
+          notified: orphans,
+          file,
+          since: c.since,
+          playbook: c.playbook,
+        });
+    }
+  }
+
+  /** After the run: what no handler acted on (the host failed or was cut off, or the handler failed) is written
+   *  for the next run, with what earlier runs left and this one did not take over; check mode writes nothing. */
+  private saveHandlers(): void {
+    const path = this.opts.handlerState;
+    if (!path || this.opts.check) return;
+    const file = shownPath(path);
+    const before = loadHandlerState(path);
+    const next = new Map<string, PendingOnHost>(this.carried);
+    for (const [h, s] of this.states) {
+      const left = [...new Set([...(next.get(h)?.notified ?? []), ...s.notified, ...s.handlerFailed])];
+      if (!left.length) continue;
+      const fresh = [...new Set([...s.notified, ...s.handlerFailed])];
+      const earlier = before.get(h);
+      const playbook = fresh.length || !earlier ? shownPath(this.pb.file) : earlier.playbook;
+      next.set(h, { notified: left, since: earlier?.since ?? this.started, playbook });
+      if (fresh.length) this.events.handlers({ action: 'saved', host: h, notified: fresh, file });
+    }
+    for (const h of before.keys())
+      if (!next.has(h)) this.events.handlers({ action: 'cleared', host: h, notified: before.get(h)!.notified, file });
+    saveHandlerState(path, this.inventory.sources, next);
   }
 }
 

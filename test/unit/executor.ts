@@ -153,6 +153,7 @@ t.test('scheduler: one connection per host through the connect option, typed eve
     rescued: () => {},
     taskEnd: () => {},
     message: () => {},
+    handlers: () => {},
   };
   const opts = { check: false, diff: false, tags: [], skipTags: [], extraVars: s.extraVars, forks: 5 };
   const sched = new Scheduler(s.pb, s.inv, { ...opts, forceHandlers: false, connect }, events);
@@ -190,6 +191,7 @@ t.test('scheduler: a notification runs the handler of that name and every handle
     rescued: () => {},
     taskEnd: () => {},
     message: () => {},
+    handlers: () => {},
   };
   const opts = { check: false, diff: false, tags: [], skipTags: [], forks: 5, forceHandlers: false };
   const sched = new Scheduler(
