@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { events, Ev, pairs, rmqplay } from '../helpers.js';
 
+// About ten CLI calls: tap's default 30 s is too short on a busy machine.
+t.setTimeout(300_000);
 const PB = resolve('test/fixtures/handlers/pending.yml');
 const OTHER = resolve('test/fixtures/handlers/other.yml');
 const SECRET = 's3cr3t-Pw-9071';
