@@ -1,6 +1,6 @@
-// One connection per inventory host for the whole run, opened on first use and shared by every task.
-// The login follows Ansible's precedence: -e over inventory variables (merged here), then remote_user, then
-// -u/--private-key; ~/.ssh/config below all of them (sshTarget).
+// One connection per inventory host and login user for the whole run, opened on first use and shared by every task.
+// The login follows Ansible's precedence: -e over inventory variables (merged here), then remote_user (of the play
+// or task, given to get()), then -u/--private-key; ~/.ssh/config below all of them (sshTarget).
 import { Host } from '../connection/host.js';
 import { LocalHost } from '../connection/local.js';
 import { LoginOptions, SshHost, sshTarget } from '../connection/ssh.js';
@@ -37,21 +37,24 @@ export class Connections {
     private flags: ConnectionFlags = {},
   ) {}
 
-  get(name: string): Promise<Host> {
-    let c = this.open.get(name);
+  /** The connection to a host; remoteUser is the play's or task's remote_user (rendered), if any. */
+  get(name: string, remoteUser?: string): Promise<Host> {
+    // Only the connection variables are rendered here: others may need the play's variables.
+    const extraData = this.flags.extraData ?? {};
+    const merged = { ...this.varsOf(name), ...this.flags.extraVars, ...extraData };
+    // ansible_user (inventory or -e) outranks remote_user: then every remote_user is the same login.
+    const byVar = ['ansible_user', 'ansible_ssh_user'].some((k) => merged[k] !== undefined);
+    const user = byVar ? undefined : remoteUser;
+    const key = user === undefined ? name : `${name}\u0000${user}`;
+    let c = this.open.get(key);
     if (!c) {
-      // Only the connection variables are rendered here: others may need the play's variables.
-      const extraData = this.flags.extraData ?? {};
-      const merged = { ...this.varsOf(name), ...this.flags.extraVars, ...extraData };
       const vars = lazyVars(merged, new Set(Object.keys(extraData)));
       const conn: Record<string, unknown> = {};
       for (const k of Object.keys(vars)) if (k.startsWith('ansible_')) conn[k] = vars[k];
-      // TODO(remote_user): the play's or task's remote_user does not reach Connections yet (one connection per
-      // host for the run); when it does, pass it as login.remoteUser, between -u and the inventory.
-      const login: LoginOptions = { ...this.flags.login };
+      const login: LoginOptions = { ...this.flags.login, ...(user === undefined ? {} : { remoteUser: user }) };
       c = this.connect(name, conn, login);
-      this.open.set(name, c);
-      c.catch(() => this.open.delete(name));
+      this.open.set(key, c);
+      c.catch(() => this.open.delete(key));
     }
     return c;
   }

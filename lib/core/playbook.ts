@@ -41,7 +41,7 @@ export interface Task {
   /** environment: layers (block's, then the task's), each a mapping or a template; the play's comes first. */
   environment: unknown[];
   becomeMethod?: string;
-  /** Recorded for the login precedence; the connection's user is the inventory's today. */
+  /** The login user (Ansible's remote_user): above -u, below ansible_user (core/connections.ts). */
   remoteUser?: string;
   throttle?: number | string;
   /** include_tasks resolved at run time (a templated name, or a loop): its tasks when the name is static. */

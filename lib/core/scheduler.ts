@@ -193,7 +193,7 @@ export class Scheduler {
     const connectOne = async (h: string) => {
       const s = this.state(h);
       try {
-        s.host = await this.connections.get(h);
+        s.host = await this.connections.get(h, this.remoteUser(run, undefined, h));
       } catch (e) {
         s.unreachable = true;
         const where = formatWhere(run.play.where);
@@ -378,19 +378,46 @@ export class Scheduler {
     if (out.status === 'changed' && !this.state(first).failed) for (const h of hosts) this.notify(t, h);
   }
 
+  /** remote_user of the task, else of the play, rendered for the host; undefined when neither sets one. */
+  private remoteUser(run: PlayRun, t: Task | undefined, host: string): string | undefined {
+    const raw = t?.remoteUser ?? run.play.remoteUser;
+    if (raw === undefined || raw === null) return undefined;
+    if (!String(raw).includes('{{')) return String(raw);
+    return String(renderString(String(raw), run.vars.forTask(t ?? gatherTask(run.play), host)));
+  }
+
+  /** The task's connection: the play's, or another login when the task's remote_user is not the play's. */
+  private async taskHost(run: PlayRun, t: Task, host: string): Promise<{ host: Host; env: ExecEnv }> {
+    const s = this.state(host);
+    if (t.remoteUser === undefined || t.remoteUser === run.play.remoteUser) return { host: s.host!, env: run.env };
+    const user = this.remoteUser(run, t, host);
+    const env: ExecEnv = { ...run.env, connection: (name) => this.connections.get(name, user) };
+    return { host: await this.connections.get(host, user), env };
+  }
+
   private async onHost(run: PlayRun, t: Task, host: string, barrier = new Barrier()): Promise<TaskOutcome> {
     const s = this.state(host);
+    const base = { play: run.play.name, task: t.name, task_id: t.id, host, handler: !!t.handler };
+    let conn: { host: Host; env: ExecEnv };
+    try {
+      conn = await this.taskHost(run, t, host);
+    } catch (e) {
+      const msg = redact((e as Error).message);
+      this.events.result({ ...base, status: 'unreachable', changes: [], ms: 0, msg });
+      this.events.hostDone(host, 'unreachable', false);
+      s.unreachable = true;
+      return { status: 'unreachable', ignored: false, registered: { unreachable: true, msg }, notify: false };
+    }
     const hr: HostRun = {
       name: host,
-      host: s.host!,
+      host: conn.host,
       pending: s.pending,
       facts: s.facts,
       gathered: s.gathered,
       barrier,
     };
-    const base = { play: run.play.name, task: t.name, task_id: t.id, host, handler: !!t.handler };
     barrier.enter();
-    const out = await runOnHost(t, hr, run.env, (o) => this.events.result(lineOf(t, base, o))).finally(() =>
+    const out = await runOnHost(t, hr, conn.env, (o) => this.events.result(lineOf(t, base, o))).finally(() =>
       barrier.leave(),
     );
     this.events.hostDone(host, out.status, out.ignored);

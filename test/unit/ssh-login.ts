@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { SshHost, SshTarget, sshTarget } from '../../dist/lib/connection/ssh.js';
 import { Connections } from '../../dist/lib/core/connections.js';
 import { Sshd, startSshd, throwawayUser } from '../sshd.js';
+import { events, rmqplay } from '../helpers.js';
 
+t.setTimeout(180_000);
 const tmp = mkdtempSync(join(tmpdir(), 'rmqplay-login-'));
 const savedEnv = { ...process.env };
 t.teardown(() => {
@@ -217,10 +219,14 @@ t.test("Ansible's precedence for the login user", async (t) => {
     ansible_ssh_common_args: `-F ${cfg} -o UserKnownHostsFile=${sshd.knownHostsFile}`,
     ...more,
   });
-  const runAs = async (inv: Record<string, unknown>, flags: ConstructorParameters<typeof Connections>[2]) => {
+  const runAs = async (
+    inv: Record<string, unknown>,
+    flags: ConstructorParameters<typeof Connections>[2],
+    remoteUser?: string,
+  ) => {
     const conns = new Connections(() => inv, undefined, flags);
     try {
-      const host = await conns.get('h');
+      const host = await conns.get('h', remoteUser);
       return (await host.run('id -un')).stdout.trim();
     } finally {
       await conns.closeAll();
@@ -236,4 +242,50 @@ t.test("Ansible's precedence for the login user", async (t) => {
   t.equal(await runAs(inventory({}), { login: { ...key, user: 'root' }, extraVars: extra }), user, '-e over -u');
   const keyByE = { extraVars: { ansible_user: 'root', ansible_ssh_private_key_file: sshd.keyFile } };
   t.equal(await runAs(inventory({ ansible_ssh_private_key_file: '/nonexistent' }), keyByE), 'root', '-e key');
+  t.equal(await runAs(inventory({}), { login: key }, 'root'), 'root', 'remote_user over ~/.ssh/config');
+  t.equal(await runAs(inventory({}), { login: { ...key, user } }, 'root'), 'root', 'remote_user over -u');
+  t.equal(await runAs(invRoot, { login: key }, user), 'root', 'inventory ansible_user over remote_user');
+  t.equal(await runAs(inventory({}), { login: key, extraVars: extra }, 'root'), user, '-e over remote_user');
+});
+
+t.test('remote_user of the play and of a task reach the login, through the CLI', async (t) => {
+  const user = 'rmqsshremote';
+  t.teardown(throwawayUser(user, `# ${user}: no sudo`));
+  const sshd = await startSshd(['root', user]);
+  t.teardown(() => sshd.stop());
+  freshHome('remote-user');
+  const dir = mkdtempSync(join(tmp, 'remote-user-'));
+  const inv = join(dir, 'hosts.yml');
+  const vars = varsFor(sshd, { ansible_ssh_private_key_file: sshd.keyFile });
+  writeFileSync(
+    inv,
+    `all:\n  hosts:\n    h:\n${Object.entries(vars)
+      .map(([k, v]) => `      ${k}: "${v}"\n`)
+      .join('')}`,
+  );
+  const pb = join(dir, 'pb.yml');
+  writeFileSync(
+    pb,
+    [
+      '- hosts: all',
+      `  remote_user: ${user}`,
+      '  gather_facts: false',
+      '  tasks:',
+      '    - { name: as the play, command: id -un, register: a, changed_when: false }',
+      '    - { name: play user, debug: { msg: "play={{ a.stdout }}" } }',
+      '    - { name: as root, command: id -un, register: b, changed_when: false, remote_user: root }',
+      '    - { name: task user, debug: { msg: "task={{ b.stdout }}" } }',
+      '',
+    ].join('\n'),
+  );
+  const said = (args: string[]) => {
+    const r = rmqplay([pb, '-i', inv, '--json', ...args]);
+    const msgs = events(r.stdout).flatMap((e) => (e.task?.endsWith(' user') && e.msg ? [e.msg] : []));
+    return { status: r.status, msgs, stderr: r.stderr };
+  };
+  const plain = said([]);
+  t.equal(plain.status, 0, plain.stderr);
+  t.same(plain.msgs, [`play=${user}`, 'task=root'], "the play's remote_user, and the task's over it");
+  t.same(said(['-u', 'root']).msgs, [`play=${user}`, 'task=root'], 'remote_user over -u');
+  t.same(said(['-e', `ansible_user=${user}`]).msgs, [`play=${user}`, `task=${user}`], '-e ansible_user over both');
 });
