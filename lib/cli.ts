@@ -15,6 +15,7 @@ import {
 } from './util/errors.js';
 import { handlerStatePath } from './core/handlerstate.js';
 import { loadInventories } from './core/inventory.js';
+import { checkRabbitNodes } from './core/rabbitnodes.js';
 import { parseKv, RAW_PARAMS } from './language/kv.js';
 import { checkNotify, checkVariables, loadPlaybook, PACKAGE_ROOT, resolvePlaybookPath } from './core/playbook.js';
 import { Reporter } from './core/report.js';
@@ -251,7 +252,11 @@ async function run(opts: CliOptions, report: Reporter): Promise<RunEnd> {
   const names = new Set<string>();
   for (const h of inv.hosts.keys()) for (const k of Object.keys(inv.hostVars(h))) names.add(k);
   const extra = { ...opts.extraVars, ...opts.extraData };
-  const errs = pb.plays.flatMap((p) => [...checkVariables(pb, p, names, extra), ...checkNotify(p)]);
+  const errs = pb.plays.flatMap((p) => [
+    ...checkVariables(pb, p, names, extra),
+    ...checkNotify(p),
+    ...checkRabbitNodes(p, inv, extra),
+  ]);
   if (errs.length) throw new PlaybookErrors(errs);
   // Handlers a failed run left pending: one file per inventory, in the working folder (core/handlerstate.ts).
   const handlerState = handlerStatePath(inv.sources);

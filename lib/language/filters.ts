@@ -1,6 +1,7 @@
 // Ansible's common filters and tests, and the Python methods on strings, lists and mappings that real
 // playbooks call. Inputs and results are data: nothing here renders a string again or runs code.
 import { createHash } from 'node:crypto';
+import { hostsLine, nodeNameOf } from '../util/nodenames.js';
 import { basename, dirname } from 'node:path';
 import { didYouMean } from '../util/similar.js';
 import { dumpYaml, loadYaml } from './yaml.js';
@@ -244,8 +245,15 @@ function extreme(v: unknown, kwargs: Kwargs, sign: number): unknown {
   );
 }
 
+const hostVarsArg = (v: unknown) =>
+  (v && typeof v === 'object' && !(v instanceof Undefined) ? v : {}) as Record<string, unknown>;
+
 /** The filters, by Ansible's names. */
 export const FILTERS: Record<string, Filter> = Object.assign(Object.create(null), {
+  // rmqplay's own: a RabbitMQ node's /etc/hosts line and node name (util/nodenames.ts), from its inventory name and
+  // its hostvars: {{ host | rabbitmq_hosts_line(hostvars[host]) }}.
+  rabbitmq_hosts_line: (v: unknown, args: unknown[]) => hostsLine(pyStr(v), hostVarsArg(args[0])),
+  rabbitmq_node: (v: unknown, args: unknown[]) => nodeNameOf(pyStr(v), hostVarsArg(args[0])),
   default: (v: unknown, args: unknown[]) =>
     v instanceof Undefined || (truthy(args[1]) && !truthy(v)) ? (args[0] ?? '') : v,
   mandatory: (v: unknown, args: unknown[]) => {

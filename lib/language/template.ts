@@ -7,6 +7,7 @@ import { freeVars } from './jinja-vars.js';
 import { setOwn } from '../util/objects.js';
 import { isUnsafe, UNSAFE_KEY } from './yaml.js';
 import { collectSecrets, isSecretName } from '../util/secrets.js';
+import { hostsLine, nodeNameOf } from '../util/nodenames.js';
 
 const hb = Handlebars.create();
 
@@ -49,6 +50,10 @@ hb.registerHelper('length', (v: unknown) =>
   Array.isArray(v) || typeof v === 'string' ? v.length : v && typeof v === 'object' ? Object.keys(v).length : 0,
 );
 hb.registerHelper('short', (v: unknown) => String(v ?? '').split('.')[0]);
+// RabbitMQ node names and /etc/hosts lines (util/nodenames.ts): {{rabbit_node @root.hostvars this}}.
+const hostVarsOf = (hv: unknown, host: unknown) => (ownValue(hv, host) ?? {}) as Record<string, unknown>;
+hb.registerHelper('rabbit_node', (hv: unknown, host: unknown) => nodeNameOf(String(host), hostVarsOf(hv, host)));
+hb.registerHelper('rabbit_hosts_line', (hv: unknown, host: unknown) => hostsLine(String(host), hostVarsOf(hv, host)));
 const HELPERS = new Set([
   'erl_string',
   'erl_pairs',
@@ -62,6 +67,8 @@ const HELPERS = new Set([
   'ne',
   'lookup_var',
   'short',
+  'rabbit_node',
+  'rabbit_hosts_line',
   'if',
   'unless',
   'each',

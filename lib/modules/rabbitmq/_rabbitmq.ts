@@ -6,6 +6,7 @@ import { TaskCtx } from '../task.js';
 import { Change } from '../pending.js';
 import { dataOf } from '../builtin/_change.js';
 import { lastLines } from '../builtin/_output.js';
+import { nodeNameOf } from '../../util/nodenames.js';
 
 export const PKG = 'rabbitmq-server';
 
@@ -18,6 +19,16 @@ export interface CtlAnswer {
 /** The hosts of the play (the cluster's nodes). */
 function playHosts(ctx: TaskCtx): string[] {
   return (ctx.vars.ansible_play_hosts as string[]) ?? [];
+}
+
+/** The node name of an inventory host (util/nodenames.ts: rabbitmq_nodename, else rabbit@<short name>). */
+export function nodeName(ctx: TaskCtx, host: string): string {
+  const hv = (ctx.vars.hostvars ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  try {
+    return nodeNameOf(host, Object.prototype.hasOwnProperty.call(hv, host) ? (hv[host] ?? {}) : {});
+  } catch (e) {
+    throw new TaskError((e as Error).message);
+  }
 }
 
 /** In check mode: a node the package would install cannot be read yet (unknown). A stopped node
@@ -47,7 +58,7 @@ function peersIfStopped(ctx: TaskCtx, what: string): string[] | undefined {
   const self = ctx.host.name;
   const peers = playHosts(ctx)
     .filter((h) => h !== self)
-    .map((h) => `rabbit@${h.split('.')[0]}`);
+    .map((h) => nodeName(ctx, h));
   if (!peers.length) throw new UnknownState(`${what} depends on ${ctx.pending.describe(start)}`);
   return peers;
 }

@@ -121,7 +121,7 @@ export const amqp_verify: TaskType<VerifyArgs, VerifyState> = {
       const info = (JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as { name: string; members: string[] }[]).find(
         (x) => x.name === queue,
       );
-      const want = s.nodes.map((x) => nodeName(x.name));
+      const want = s.nodes.map((x) => nodeName(ctx, x.name));
       const members = info?.members ?? [];
       const missingReplica = want.filter((m) => !members.includes(m));
       if (missingReplica.length)

@@ -3,8 +3,8 @@
 // never resets a node that holds other members.
 import { TaskError } from '../../util/errors.js';
 import { sh } from '../../connection/quote.js';
-import { TaskType } from '../task.js';
-import { ctl, json, needNode, oneAtATime } from './_rabbitmq.js';
+import { TaskCtx, TaskType } from '../task.js';
+import { ctl, json, needNode, nodeName, oneAtATime } from './_rabbitmq.js';
 import { lastLines } from '../builtin/_output.js';
 
 interface ClusterArgs {
@@ -17,7 +17,20 @@ interface ClusterState {
   running: string[];
 }
 
-export const nodeName = (s: string) => (s.includes('@') ? s : `rabbit@${s.split('.')[0]}`);
+export { nodeName };
+
+/** The node's own name (rabbit@ and its short hostname) is the one the inventory gives it, which the other nodes'
+ *  rabbitmq.conf and /etc/hosts use: else the cluster cannot form, so say what to write. */
+function sameNode(ctx: TaskCtx, self: string): string {
+  const want = nodeName(ctx, ctx.host.name);
+  if (self !== want)
+    throw new TaskError(
+      `this node runs as ${self} (rabbit@ and its short hostname), but the inventory makes it ${want}, the name ` +
+        `its peers' rabbitmq.conf and /etc/hosts use: set rabbitmq_nodename: ${self} for ${ctx.host.name} ` +
+        '(or give the host the hostname its inventory name says)',
+    );
+  return self;
+}
 
 export const rabbitmq_cluster: TaskType<ClusterArgs, ClusterState> = {
   name: 'rabbitmq_cluster',
@@ -42,8 +55,8 @@ export const rabbitmq_cluster: TaskType<ClusterArgs, ClusterState> = {
       const [all = '', disc = ''] = r.nodes.out.split('],');
       const atoms = (s: string) => s.match(/'?rabbit@[\w.-]+'?/g)?.map((x) => x.replace(/'/g, '')) ?? [];
       return {
-        self: r.self.out.trim(),
-        seed: nodeName(a.seed),
+        self: sameNode(ctx, r.self.out.trim()),
+        seed: nodeName(ctx, a.seed),
         disk: atoms(disc).length ? atoms(disc) : atoms(all),
         running: [],
       };
@@ -58,8 +71,8 @@ export const rabbitmq_cluster: TaskType<ClusterArgs, ClusterState> = {
       `cluster_status on ${ctx.host.name}`,
     );
     return {
-      self: r.self.out.trim(),
-      seed: nodeName(a.seed),
+      self: sameNode(ctx, r.self.out.trim()),
+      seed: nodeName(ctx, a.seed),
       disk: st.disk_nodes ?? [],
       running: st.running_nodes ?? [],
     };
@@ -74,7 +87,7 @@ export const rabbitmq_cluster: TaskType<ClusterArgs, ClusterState> = {
     ];
   },
   async apply(ctx, _changes, a) {
-    const seed = nodeName(a.seed);
+    const seed = nodeName(ctx, a.seed);
     await oneAtATime(seed, async () => {
       const r = await ctl(
         ctx,

@@ -28,7 +28,7 @@ export const rabbitmq_health: TaskType<HealthArgs, Status> = {
     if (busy.length) throw new SkipTask(`earlier tasks would change ${busy.join(', ')} first`);
     const r = await ctl(ctx, { status: 'rabbitmqctl cluster_status --formatter json' }, 'reading cluster status');
     const st = json<Status>(r.status.out, `cluster_status on ${ctx.host.name}`);
-    const want = a.nodes.map(nodeName);
+    const want = a.nodes.map((n) => nodeName(ctx, n));
     const notMember = want.filter((n) => !st.disk_nodes.includes(n));
     const notRunning = want.filter((n) => !st.running_nodes.includes(n));
     const partitions = Object.entries(st.partitions ?? {}).filter(([, v]) => Array.isArray(v) && v.length);
