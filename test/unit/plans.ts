@@ -254,4 +254,17 @@ t.test('rabbitmq_user, vhost, policy, plugins, feature flags, restart', async (t
       .action,
     /changed after the node started/,
   );
+  const notInstalled = {
+    installed: false,
+    active: false,
+    since: 0,
+    newest: 110,
+    newestFile: '/etc/rabbitmq/rabbitmq.conf',
+  };
+  t.same(rabbitmq_restart.plan({}, notInstalled), [], 'package not installed (a pending handler): nothing to restart');
+  t.match(
+    rabbitmq_restart.plan({}, { ...notInstalled, installed: true })[0].action,
+    /the node is not running/,
+    'installed and stopped: started',
+  );
 });

@@ -14,6 +14,8 @@ interface RestartArgs {
   force?: boolean;
 }
 interface RestartState {
+  /** false: the package is not installed (a handler left pending by a run that failed before installing it). */
+  installed?: boolean;
   active: boolean;
   since: number;
   newest: number;
@@ -37,8 +39,9 @@ for i in $(seq 1 60); do
 done; exit 1`;
 const LOG = '/var/log/rabbitmq/rabbitmq-server.log';
 
-/** Whether the node runs, and since when (seconds since the epoch; 0: never started). */
-const NODE_SINCE = `systemctl is-active ${PKG} || true
+/** Whether the package is installed, whether the node runs, and since when (seconds since the epoch; 0: never). */
+const NODE_SINCE = `dpkg-query -W -f='\${Status}\\n' ${PKG} 2>/dev/null | grep -q ' installed$' && echo installed || echo absent
+systemctl is-active ${PKG} || true
 date -d "$(systemctl show -p ActiveEnterTimestamp --value ${PKG})" +%s 2>/dev/null || echo 0`;
 
 export const rabbitmq_restart: TaskType<RestartArgs, RestartState> = {
@@ -57,7 +60,7 @@ export const rabbitmq_restart: TaskType<RestartArgs, RestartState> = {
     const mtime = `[ -e "$f" ] && printf '%s %s\\n' "$(stat -c %Y "$f")" "$f"`;
     const mtimes = sh`for f in ${files}; do ` + mtime + '; done; true';
     const r = await ctx.host.run(NODE_SINCE + '\n' + mtimes, { become: ctx.become });
-    const [active, since, ...rest] = r.stdout.trim().split('\n');
+    const [installed, active, since, ...rest] = r.stdout.trim().split('\n');
     let newest = 0,
       newestFile = '';
     for (const l of rest) {
@@ -67,7 +70,13 @@ export const rabbitmq_restart: TaskType<RestartArgs, RestartState> = {
         newestFile = f;
       }
     }
-    const st: RestartState = { active: active === 'active', since: Number(since) || 0, newest, newestFile };
+    const st: RestartState = {
+      installed: installed === 'installed',
+      active: active === 'active',
+      since: Number(since) || 0,
+      newest,
+      newestFile,
+    };
     // Check mode: the package's install scripts start the node with whatever files exist then,
     // so a restart is needed only for a file that would be written after the package.
     const pkgAt = ctx.pending.lastIndex((e) => e.kind === 'package' && e.name === PKG && e.state === 'present');
@@ -85,6 +94,9 @@ export const rabbitmq_restart: TaskType<RestartArgs, RestartState> = {
     return st;
   },
   plan(a, s) {
+    // Not installed (and not about to be: check mode's pending package sets active): nothing to restart; the
+    // package starts the node with the files as they are then.
+    if (s.installed === false && !s.active) return [];
     const why = a.force
       ? 'asked to'
       : !s.active
