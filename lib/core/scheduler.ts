@@ -493,7 +493,9 @@ export class Scheduler {
       const fresh = [...new Set([...s.notified, ...s.handlerFailed])];
       const earlier = before.get(h);
       const playbook = fresh.length || !earlier ? shownPath(this.pb.file) : earlier.playbook;
-      next.set(h, { notified: left, since: earlier?.since ?? this.started, playbook });
+      // One of them owed since an earlier run (not run since, or run and failed again): since then.
+      const since = earlier && left.some((n) => earlier.notified.includes(n)) ? earlier.since : this.started;
+      next.set(h, { notified: left, since, playbook });
       if (fresh.length) this.events.handlers({ action: 'saved', host: h, notified: fresh, file });
     }
     for (const h of before.keys())

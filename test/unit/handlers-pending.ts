@@ -6,6 +6,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { events, Ev, pairs, rmqplay } from '../helpers.js';
+import { LocalHost } from '../../dist/lib/connection/local.js';
+import { ConnectError } from '../../dist/lib/util/errors.js';
+import { loadPlaybook } from '../../dist/lib/core/playbook.js';
+import { loadInventories } from '../../dist/lib/core/inventory.js';
+import { Scheduler } from '../../dist/lib/core/scheduler.js';
+import { HandlersEvent, RunEvents } from '../../dist/lib/core/report.js';
 
 // About ten CLI calls: tap's default 30 s is too short on a busy machine.
 t.setTimeout(300_000);
@@ -139,4 +145,64 @@ t.test('a bad state file is bad input, naming the file', async (t) => {
   const r = run(PB, '-e', 'port=1', '-e', 'fail_on=none');
   t.equal(r.status, 4, r.stderr);
   t.match(r.stderr, /handlers-hosts\.json: not valid JSON .*delete it to drop them/);
+});
+
+t.test('a host cut off after a notification keeps it for the next run (in-process, a host that drops)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rmqplay-cut-'));
+  const pbFile = join(dir, 'pb.yml');
+  writeFileSync(
+    pbFile,
+    [
+      '- hosts: all',
+      '  tasks:',
+      '    - { copy: { content: "x", dest: "{{ root }}/conf" }, notify: reload }',
+      '    - { command: echo cut-here, changed_when: false }',
+      '  handlers:',
+      '    - name: reload',
+      '      shell: echo reloaded >> {{ root }}/reloads',
+      '',
+    ].join('\n'),
+  );
+  const invFile = join(dir, 'hosts.ini');
+  writeFileSync(invFile, 'h1 ansible_connection=local\n');
+  const state = join(dir, '.rmqplay', 'handlers-hosts.json');
+  const seen: HandlersEvent[] = [];
+  const events: RunEvents = {
+    play: () => {},
+    taskStart: () => {},
+    result: () => {},
+    hostDone: () => {},
+    rescued: () => {},
+    taskEnd: () => {},
+    message: () => {},
+    handlers: (e: HandlersEvent) => seen.push(e),
+  };
+  // The connection drops at the second task, as a host that goes away does.
+  const cut = async (name: string) => {
+    const host = new LocalHost(name);
+    const run = host.run.bind(host);
+    host.run = (script: string, o?: Parameters<typeof run>[1]) => {
+      if (script.includes('cut-here')) throw new ConnectError(name, 'connection reset (test)');
+      return run(script, o);
+    };
+    return host;
+  };
+  const opts = { check: false, diff: false, tags: [], skipTags: [], forks: 5, forceHandlers: false };
+  const run = (connect?: typeof cut) =>
+    new Scheduler(
+      loadPlaybook(pbFile),
+      loadInventories([invFile]),
+      { ...opts, extraVars: { root: dir }, handlerState: state, connect },
+      events,
+    ).run();
+  t.same(await run(cut), { failed: false, unreachable: true }, 'the host was cut off');
+  t.same(JSON.parse(readFileSync(state, 'utf8')).hosts.h1.notified, ['reload'], 'its notification is saved');
+  t.notOk(existsSync(join(dir, 'reloads')), 'the handler did not run');
+  t.same(await run(), { failed: false, unreachable: false }, 'the next run, the host back');
+  t.equal(readFileSync(join(dir, 'reloads'), 'utf8'), 'reloaded\n', 'ran the handler');
+  t.same(
+    seen.map((e) => `${e.action} ${e.host} ${e.notified}`),
+    ['saved h1 reload', 'run h1 reload', 'cleared h1 reload'],
+  );
+  t.notOk(existsSync(state));
 });
