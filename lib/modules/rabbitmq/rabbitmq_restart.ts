@@ -40,7 +40,8 @@ done; exit 1`;
 const LOG = '/var/log/rabbitmq/rabbitmq-server.log';
 
 /** Whether the package is installed, whether the node runs, and since when (seconds since the epoch; 0: never). */
-const NODE_SINCE = `dpkg-query -W -f='\${Status}\\n' ${PKG} 2>/dev/null | grep -q ' installed$' && echo installed || echo absent
+const INSTALLED = `dpkg-query -W -f='\${Status}\\n' ${PKG} 2>/dev/null | grep -q ' installed$'`;
+const NODE_SINCE = `{ ${INSTALLED} && echo installed || echo absent; }
 systemctl is-active ${PKG} || true
 date -d "$(systemctl show -p ActiveEnterTimestamp --value ${PKG})" +%s 2>/dev/null || echo 0`;
 
