@@ -20,7 +20,13 @@ interface AptState {
 /** What apt does for one change. */
 type AptOp = { op: 'update' } | { op: 'install'; pkgs: string[] } | { op: 'remove'; pkgs: string[] };
 
-const names = (a: AptArgs) => [a.name ?? a.pkg ?? []].flat().map(String).filter(Boolean);
+/** The packages named: a list, or a string that Ansible's list type splits at commas (`name=curl,socat`). */
+const names = (a: AptArgs) =>
+  [a.name ?? a.pkg ?? []]
+    .flat()
+    .flatMap((p) => String(p).split(','))
+    .map((p) => p.trim())
+    .filter(Boolean);
 const APT =
   'DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 ' +
   '-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
