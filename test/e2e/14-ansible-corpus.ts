@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import yaml from 'js-yaml';
+import * as yaml from 'js-yaml';
 import { CLI, events, freshLab, LabHost, ssh } from '../helpers.js';
 
 const DIR = resolve('test/fixtures/ansible');
@@ -131,8 +131,8 @@ function statusDiff(theirs: Statuses, mine: Statuses): string[] {
 /** What the corpus leaves on a host, one entry per path (type, mode, owner, group, content of files), plus
  *  users, packages and the service; with the host's name and address replaced by those of its pair's first. */
 const STATE = `
-for p in $(find /srv/corpus /etc/corpus.conf /etc/systemd/system/corpus-hello.service | sort); do
-  echo "@@ $p $(stat -c '%F %a %U %G' "$p")"; [ -f "$p" ] && cat "$p"
+find /srv/corpus /etc/corpus.conf /etc/systemd/system/corpus-hello.service | sort | while IFS= read -r p; do
+  printf '@@ %s\t%s\n' "$p" "$(stat -c '%F %a %U %G' "$p")"; [ -f "$p" ] && cat "$p"
 done
 echo "@@ users"; getent passwd corpus; getent group corpus
 echo "@@ packages"; dpkg-query -W -f '\${Package} \${Version} \${db:Status-Abbrev}\\n' | sort
@@ -143,7 +143,7 @@ function state(h: LabHost, as: LabHost): Record<string, string> {
   const out: Record<string, string> = {};
   let key = '';
   for (const line of r.stdout.split('\n')) {
-    const m = /^@@ (\S+)(.*)$/.exec(line);
+    const m = /^@@ ([^\t]+)\t?(.*)$/.exec(line);
     if (m) {
       key = m[1];
       out[key] = m[2].trim() + '\n';
