@@ -82,26 +82,19 @@ const ansiblePlaybook = (pb: string) =>
 const ours = (pb: string, extra: string[] = []) =>
   run('node', [CLI, pb, '-i', ourInv, '--json', ...extra], { RMQPLAY_STATS: '1' });
 
-/** Per pair and task: the status, a loop's items summed up as Ansible does (changed if one changed,
- *  skipped if all were skipped). Keys "pairN task", the pair named by its Ansible host. */
+/** Per pair and task: the status of all its results, as Ansible sums up a loop's items: failed if one failed,
+ *  changed if one changed, skipped if all were skipped, else ok. Keys "pairN task", the pair named by its
+ *  Ansible host. A task with more than one result: a loop (rmqplay reports each item), or a handler of a
+ *  role that is both imported and included (Ansible runs each copy's handler). */
 type Statuses = Record<string, string>;
 const pairOf = (host: string) => PAIRS.find((p) => p.some((h) => h.name === host))![0].name;
 const taskName = (task: string) => task.replace(/^[\w.-]+ : /, '');
 
-function ansibleStatuses(out: string): Statuses {
+function summed(results: { host: string; task: string; status: string }[]): Statuses {
+  const all: Record<string, string[]> = {};
+  for (const e of results) (all[`${pairOf(e.host)} ${taskName(e.task)}`] ??= []).push(e.status);
   const s: Statuses = {};
-  for (const l of out.split('\n').filter((x) => x.startsWith('{"host"'))) {
-    const e = JSON.parse(l) as { host: string; task: string; status: string };
-    s[`${pairOf(e.host)} ${taskName(e.task)}`] = e.status;
-  }
-  return s;
-}
-function ourStatuses(out: string): Statuses {
-  const items: Record<string, string[]> = {};
-  for (const e of events(out).filter((x) => x.event === 'task'))
-    (items[`${pairOf(e.host!)} ${taskName(e.task!)}`] ??= []).push(e.status!);
-  const s: Statuses = {};
-  for (const [k, st] of Object.entries(items))
+  for (const [k, st] of Object.entries(all))
     s[k] = st.includes('failed')
       ? 'failed'
       : st.includes('changed')
@@ -111,6 +104,20 @@ function ourStatuses(out: string): Statuses {
           : 'ok';
   return s;
 }
+const ansibleStatuses = (out: string): Statuses =>
+  summed(
+    out
+      .split('\n')
+      .filter((x) => x.startsWith('{"host"'))
+      .map((l) => JSON.parse(l)),
+  );
+const ourStatuses = (out: string): Statuses =>
+  summed(
+    events(out)
+      .filter((x) => x.event === 'task')
+      .map((e) => ({ host: e.host!, task: e.task!, status: e.status! })),
+  );
+
 function ansibleRecap(out: string): Record<string, { changed: number; failures: number }> {
   const r: Record<string, { changed: number; failures: number }> = {};
   for (const l of out.split('\n').filter((x) => x.startsWith('{"recap"'))) {
