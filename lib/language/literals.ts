@@ -1,4 +1,4 @@
-// Backslashes in Jinja string literals, as Ansible reads them, nested dict literals' braces, and `x.1`.
+// Backslashes in Jinja string literals, as Ansible reads them, and nested dict literals' braces.
 // nunjucks drops the backslash of an escape it does not know ('\d' is "d"); Python keeps it ('\d' is "\d").
 // And in playbook strings Ansible doubles every
 // backslash inside {{ }} literals before Jinja reads them (YAML has already read the escapes), so there
@@ -20,13 +20,6 @@ function scanCode(text: string, from: number, close: string, asWritten: boolean)
   while (i < text.length && (depth > 0 || !text.startsWith(close, i))) {
     const c = text[i];
     if (c !== "'" && c !== '"') {
-      const index = c === '.' ? /^\.(\d+)(?!\w)/.exec(text.slice(i, i + 24)) : null;
-      if (index && afterName(code)) {
-        // Jinja's `x.1` is x[1] (nunjucks' parser wants a name after the dot).
-        code += `[${index[1]}]`;
-        i += index[0].length;
-        continue;
-      }
       depth += c === '{' ? 1 : c === '}' ? -1 : 0;
       // A nested dict's }} must not end the expression for nunjucks' lexer (Jinja counts braces).
       code += c === '}' ? '} ' : c;
@@ -50,7 +43,12 @@ export function pythonIndexing(code: string): string {
     if (next === undefined) break;
     out = next;
   }
-  return mapOutsideLiterals(out, (run) => run.replace(/([A-Za-z_][\w]*|[\])])\.(\d+)(?![\w.])/g, '$1[$2]'));
+  return mapOutsideLiterals(out, (run) => {
+    // Again until nothing changes: in `x.0.1` the second index follows the first's rewritten `]`.
+    for (let prev = ''; prev !== run;)
+      [prev, run] = [run, run.replace(/([A-Za-z_][\w]*|[\])])\.(\d+)(?!\w)/g, '$1[$2]')];
+    return run;
+  });
 }
 
 /** Applies fn to each stretch of code outside string literals. */
@@ -100,12 +98,6 @@ function rewriteOneSlice(code: string): string | undefined {
     if (!/\s/.test(c)) prev = c;
   }
   return undefined;
-}
-
-/** Whether code ends with a name, `]` or `)`: what an attribute can follow (not a number like `1.5`). */
-function afterName(code: string): boolean {
-  const m = /(?:[A-Za-z_]\w*|[\])])$/.exec(code);
-  return m !== null && !/\d/.test(code[code.length - m[0].length - 1] ?? '');
 }
 
 const RAW_START = /\{%-?\s*raw\s*-?%\}/y;
