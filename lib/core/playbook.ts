@@ -624,7 +624,12 @@ class Loader {
       if (!loaded) return;
       // As in Ansible, an imported role's defaults and vars are the play's; an included one's are its own.
       if (roleKey === 'import_role' || spec.public === true) this.playRoles.push(loaded.role);
-      return loaded.tasks.map((c) => inheritFrom(c, common()));
+      const tasks = loaded.tasks.map((c) => inheritFrom(c, common()));
+      if (roleKey === 'import_role') return tasks;
+      // Ansible reports an include_role on each host (ok, or skipped by its when) before the role's tasks.
+      const msg = `included: role ${spec.name}`;
+      const mark: Task = { ...common(), type: 'debug', args: { msg }, notify: [], register: undefined };
+      return [mark, ...tasks];
     }
     if (raw.include_vars !== undefined) {
       if (beside('include_vars')) return;

@@ -4,8 +4,9 @@ import { createHash } from 'node:crypto';
 import { hostsLine, nodeNameOf } from '../util/nodenames.js';
 import { basename, dirname } from 'node:path';
 import { didYouMean } from '../util/similar.js';
-import { dumpYaml, loadYaml } from './yaml.js';
-import { isMapping, ownGet, pyEquals, pyJson, pyStr, strict, truthy, Undefined } from './values.js';
+import { loadYaml } from './yaml.js';
+import { pyYamlDump } from './pyyaml.js';
+import { isMapping, ownGet, pyEquals, pyJson, pyStr, strict, truthy, tuple, Undefined } from './values.js';
 
 type Kwargs = Record<string, unknown>;
 export type Filter = (input: unknown, args: unknown[], kwargs: Kwargs, vars: Record<string, unknown>) => unknown;
@@ -15,6 +16,8 @@ export type Test = (input: unknown, args: unknown[], kwargs: Kwargs) => boolean;
 export function filterName(name: string): string {
   return name.replace(/^ansible\.(builtin|netcommon|utils)\./, '');
 }
+
+const optionalNumber = (v: unknown) => (v === undefined ? undefined : Number(v));
 
 function list(v: unknown): unknown[] {
   if (Array.isArray(v)) return v;
@@ -333,8 +336,10 @@ export const FILTERS: Record<string, Filter> = Object.assign(Object.create(null)
     pyJson(v, kwargs.indent === undefined ? undefined : Number(kwargs.indent), truthy(kwargs.sort_keys)),
   to_nice_json: (v: unknown, _a: unknown[], kwargs: Kwargs) => pyJson(v, Number(kwargs.indent ?? 4), true),
   from_json: (v: unknown) => JSON.parse(pyStr(v)),
-  to_yaml: (v: unknown) => dumpYaml(v),
-  to_nice_yaml: (v: unknown) => dumpYaml(v),
+  to_yaml: (v: unknown, _a: unknown[], kwargs: Kwargs) =>
+    pyYamlDump(v, { flowLeaves: kwargs.default_flow_style !== false, indent: optionalNumber(kwargs.indent) }),
+  to_nice_yaml: (v: unknown, args: unknown[], kwargs: Kwargs) =>
+    pyYamlDump(v, { flowLeaves: false, indent: optionalNumber(args[0] ?? kwargs.indent) ?? 4 }),
   from_yaml: (v: unknown) => loadYaml(pyStr(v), '(from_yaml)'),
   b64encode: (v: unknown) => Buffer.from(pyStr(v), 'utf8').toString('base64'),
   b64decode: (v: unknown) => Buffer.from(pyStr(v), 'base64').toString('utf8'),
@@ -352,7 +357,7 @@ export const FILTERS: Record<string, Filter> = Object.assign(Object.create(null)
   zip: (v: unknown, args: unknown[]) => {
     const lists = [list(v), ...args.map(list)];
     const n = Math.min(...lists.map((l) => l.length));
-    return Array.from({ length: n }, (_x, i) => lists.map((l) => l[i]));
+    return Array.from({ length: n }, (_x, i) => tuple(lists.map((l) => l[i])));
   },
   flatten: (v: unknown, args: unknown[], kwargs: Kwargs) => {
     const levels = args[0] ?? kwargs.levels;
@@ -532,7 +537,7 @@ const LIST_METHODS: Record<string, (l: unknown[], args: unknown[]) => unknown> =
 const DICT_METHODS: Record<string, (d: Record<string, unknown>, args: unknown[]) => unknown> = {
   keys: (d) => Object.keys(d),
   values: (d) => Object.keys(d).map((k) => d[k]),
-  items: (d) => Object.keys(d).map((k) => [k, d[k]]),
+  items: (d) => Object.keys(d).map((k) => tuple([k, d[k]])),
   get: (d, a) => (Object.prototype.hasOwnProperty.call(d, pyStr(a[0])) ? d[pyStr(a[0])] : (a[1] ?? null)),
   copy: (d) => ({ ...d }),
 };

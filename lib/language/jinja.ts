@@ -50,13 +50,41 @@ export function parseJinja(text: string, playbook = false): JNode {
   let tree = trees.get(key);
   if (tree) return tree;
   try {
-    tree = parser.parse(prepareLiterals(trimAfterCommentsAndRaw(text), playbook), [], { trimBlocks: true });
+    tree = leftToRight(
+      parser.parse(prepareLiterals(trimAfterCommentsAndRaw(text), playbook), [], { trimBlocks: true }),
+    );
   } catch (e) {
     throw syntaxError(e as Error & { lineno?: number; colno?: number }, text);
   }
   if (trees.size > 5000) trees.clear();
   trees.set(key, tree);
   return tree;
+}
+
+/** Operators that share one precedence level in Jinja (Python); nunjucks gives each its own level. */
+const LEVELS = [new Set(['Add', 'Sub']), new Set(['Mul', 'Div', 'FloorDiv', 'Mod'])];
+
+/** The tree with operators of one level read left to right, as Jinja does: nunjucks reads `a * b // c` as
+ *  a * (b // c) and `a - b + c` as a - (b + c). Parentheses stay as written (a Group node). */
+function leftToRight(n: JNode): JNode {
+  const fields = n as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(fields)) {
+    if (Array.isArray(v)) fields[k] = v.map((c) => (isNode(c) ? leftToRight(c) : c));
+    else if (isNode(v)) fields[k] = leftToRight(v);
+  }
+  return rotate(n);
+}
+function isNode(v: unknown): v is JNode {
+  return typeof v === 'object' && v !== null && typeof (v as { typename?: unknown }).typename === 'string';
+}
+/** N(a, M(b, c)) with N and M of one level becomes M(N(a, b), c), down the right side. */
+function rotate(n: JNode): JNode {
+  const level = LEVELS.find((l) => l.has(n.typename));
+  const r = n.right;
+  if (!level || !r || !level.has(r.typename)) return n;
+  n.right = r.left;
+  r.left = rotate(n);
+  return r;
 }
 
 /** The tree of one bare expression (a condition: `a == 1 and b is defined`). */

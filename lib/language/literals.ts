@@ -43,7 +43,12 @@ export function pythonIndexing(code: string): string {
     if (next === undefined) break;
     out = next;
   }
-  return mapOutsideLiterals(out, (run) => run.replace(/([A-Za-z_][\w]*|[\])])\.(\d+)(?![\w.])/g, '$1[$2]'));
+  return mapOutsideLiterals(out, (run) => {
+    // Again until nothing changes: in `x.0.1` the second index follows the first's rewritten `]`.
+    for (let prev = ''; prev !== run;)
+      [prev, run] = [run, run.replace(/([A-Za-z_][\w]*|[\])])\.(\d+)(?!\w)/g, '$1[$2]')];
+    return run;
+  });
 }
 
 /** Applies fn to each stretch of code outside string literals. */

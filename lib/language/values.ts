@@ -45,12 +45,20 @@ export function pyStr(v: unknown): string {
   return pyRepr(v);
 }
 
+const TUPLES = new WeakSet<unknown[]>();
+/** A list that Python makes as a tuple (zip, dict.items()): the same list, printed as (a, b). */
+export function tuple<T extends unknown[]>(items: T): T {
+  TUPLES.add(items);
+  return items;
+}
+
 /** Python's repr(), for values inside lists and mappings. */
 export function pyRepr(v: unknown): string {
   if (v === null || v === undefined) return 'None';
   if (v === true) return 'True';
   if (v === false) return 'False';
   if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
+  if (Array.isArray(v) && TUPLES.has(v)) return `(${v.map(pyRepr).join(', ')}${v.length === 1 ? ',' : ''})`;
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
   if (isMapping(v))
     return `{${Object.keys(v)

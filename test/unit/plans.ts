@@ -4,6 +4,7 @@ import { file } from '../../dist/lib/modules/builtin/file.js';
 import { copy } from '../../dist/lib/modules/builtin/copy.js';
 import { apt, parseAptFacts } from '../../dist/lib/modules/builtin/apt.js';
 import { service, parseService } from '../../dist/lib/modules/builtin/service.js';
+import { user, parseUser } from '../../dist/lib/modules/builtin/user.js';
 import { command, splitArgs } from '../../dist/lib/modules/builtin/command.js';
 import { editLines } from '../../dist/lib/modules/builtin/lineinfile.js';
 import { editBlock } from '../../dist/lib/modules/builtin/blockinfile.js';
@@ -113,6 +114,7 @@ t.test('apt plans', async (t) => {
     ['update the package cache'],
     'stale cache',
   );
+  t.same(actions(apt.plan({ name: 'curl,jq' }, st)), ['install jq'], 'name=curl,jq: a list, as Ansible splits it');
   t.same(actions(apt.plan({ name: ['curl', 'jq'], state: 'absent' }, st)), ['remove curl']);
   t.same(actions(apt.plan({ name: 'curl', state: 'latest' }, { ...st, candidate: { curl: '7.89' } })), [
     'install curl',
@@ -134,6 +136,36 @@ t.test('service plans', async (t) => {
     service.plan({ name: 'x', state: 'restarted' }, { exists: true, active: true, enabled: true })[0].always,
     'a restart is asked for every time',
   );
+});
+
+t.test('service: daemon_reload is not a change of its own (Ansible)', async (t) => {
+  const up = { exists: true, active: true, enabled: true };
+  t.same(service.plan({ name: 'x', state: 'started', enabled: true, daemon_reload: true }, up), []);
+});
+
+t.test('user plans', async (t) => {
+  const M = '@@rmqplay-user@@';
+  const none = { ...parseUser(''), pending: false };
+  t.same(none, { exists: false, groups: [], nameIsGroup: false, pending: false });
+  const add = user.plan(
+    { name: 'app', group: 'app', shell: '/usr/sbin/nologin', create_home: false, system: true },
+    none,
+  );
+  t.same(
+    add.map((c) => c.data),
+    ['useradd -g app -s /usr/sbin/nologin -M -r app'],
+    'useradd with the options Ansible passes',
+  );
+  const sameGroup = { ...none, nameIsGroup: true };
+  t.match(user.plan({ name: 'app' }, sameGroup)[0].data, /^useradd -N -m app$/, 'a group of that name: -N');
+  const out = [`${M} passwd app:x:998:998::/home/app:/bin/sh`, `${M} primary app`, `${M} groups app adm`].join('\n');
+  const have = { ...parseUser(out), pending: false };
+  t.match(have, { exists: true, uid: 998, group: 'app', groups: ['adm'], home: '/home/app', shell: '/bin/sh' });
+  t.same(user.plan({ name: 'app', shell: '/bin/sh', groups: 'adm' }, have), [], 'as wanted: nothing');
+  t.same(actions(user.plan({ name: 'app', shell: '/bin/bash', groups: ['adm', 'sudo'], append: true }, have)), [
+    'set user app: shell /bin/bash, groups +sudo',
+  ]);
+  t.same(actions(user.plan({ name: 'app', state: 'absent' }, have)), ['remove user app']);
 });
 
 t.test('command plans and word splitting', async (t) => {

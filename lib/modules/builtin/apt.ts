@@ -20,19 +20,24 @@ interface AptState {
 /** What apt does for one change. */
 type AptOp = { op: 'update' } | { op: 'install'; pkgs: string[] } | { op: 'remove'; pkgs: string[] };
 
-const names = (a: AptArgs) => [a.name ?? a.pkg ?? []].flat().map(String).filter(Boolean);
+/** The packages named: a list, or a string that Ansible's list type splits at commas (`name=curl,socat`). */
+const names = (a: AptArgs) =>
+  [a.name ?? a.pkg ?? []]
+    .flat()
+    .flatMap((p) => String(p).split(','))
+    .map((p) => p.trim())
+    .filter(Boolean);
 const APT =
   'DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 ' +
   '-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
 
 const INSTALLED = `printf 'pkg %s %s\\n' "$p" "$(dpkg-query -W -f='\${db:Status-Abbrev}\${Version}' "$p" 2>/dev/null)"`;
 const CANDIDATE = `printf 'cand %s %s\\n' "$p" "$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: //p')"`;
-const LISTS = '/var/lib/apt/lists/*_Packages*';
-const NEWEST_LIST_AGE = `$(( $(date +%s) - $(stat -c %Y $(ls -t ${LISTS} | head -1)) ))`;
+// The cache's age as Ansible's apt reads it: the update-success stamp, else the lists folder's own time (the
+// files' times can be the repository's: a file: repository's lists keep its Packages file's time).
 const CACHE_AGE =
-  's=/var/lib/apt/periodic/update-success-stamp; [ -e $s ] || s=/var/lib/apt/lists/partial; ' +
-  `if [ -e /var/lib/apt/lists ] && ls ${LISTS} >/dev/null 2>&1; then echo "age ${NEWEST_LIST_AGE}"; ` +
-  "else echo 'age none'; fi";
+  's=/var/lib/apt/periodic/update-success-stamp; [ -e $s ] || s=/var/lib/apt/lists; ' +
+  'if [ -e $s ]; then echo "age $(( $(date +%s) - $(stat -c %Y $s) ))"; else echo "age none"; fi';
 
 /** One round trip: installed versions, candidate versions (for latest) and the cache's age. */
 function factScript(pkgs: string[], latest: boolean): string {

@@ -13,6 +13,7 @@ import { service, systemd } from './service.js';
 import { set_fact } from './set_fact.js';
 import { setup } from './setup.js';
 import { template } from './template.js';
+import { user } from './user.js';
 import { wait_for } from './wait_for.js';
 
 export const builtinModules: TaskType<any, any, any>[] = [
@@ -31,5 +32,6 @@ export const builtinModules: TaskType<any, any, any>[] = [
   set_fact,
   setup,
   template,
+  user,
   wait_for,
 ];

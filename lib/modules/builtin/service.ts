@@ -44,6 +44,8 @@ function makeService(name: string): TaskType<ServiceArgs, ServiceState, string> 
       const unit = a.name;
       const load = sh`systemctl show -p LoadState --value ${unit}`;
       const activeEnabled = sh`systemctl is-active ${unit}; systemctl is-enabled ${unit} 2>/dev/null || true`;
+      // As Ansible's systemd module: daemon_reload runs first in a real run and is not a change of its own.
+      if (a.daemon_reload && !ctx.checkMode) await mustRun(ctx, 'systemctl daemon-reload', 'systemctl daemon-reload');
       const r = await ctx.host.run(`${load}; ${activeEnabled}`, { become: ctx.become });
       const st = parseService(r.stdout);
       const pend = ctx.pending.service(a.name);
@@ -67,13 +69,6 @@ function makeService(name: string): TaskType<ServiceArgs, ServiceState, string> 
       const svc = (x: { active?: boolean; enabled?: boolean; fromStopped?: boolean }) => [
         { kind: 'service' as const, name: a.name, ...x },
       ];
-      if (a.daemon_reload)
-        out.push({
-          action: 'systemctl daemon-reload',
-          effects: [{ kind: 'other', what: 'daemon-reload' }],
-          data: 'systemctl daemon-reload',
-          always: true,
-        });
       if (a.enabled === true && !s.enabled)
         out.push({
           action: `enable ${a.name}`,
