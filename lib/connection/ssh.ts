@@ -191,7 +191,8 @@ async function openClient(t: SshTarget, sock: Duplex | undefined): Promise<Clien
     sock,
     username: t.user,
     readyTimeout: t.connectTimeoutMs,
-    keepaliveInterval: 15_000,
+    keepaliveInterval: t.aliveIntervalMs,
+    keepaliveCountMax: t.aliveCountMax,
     authHandler: logins.handler,
     algorithms: { serverHostKey: hostKeyOrder(known.keys.map((k) => k.type)) },
     hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {

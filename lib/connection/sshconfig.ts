@@ -14,6 +14,8 @@ export interface SshConfigEntry {
   userKnownHostsFiles?: string[];
   strictHostKeyChecking?: string;
   connectTimeoutSeconds?: number;
+  serverAliveInterval?: number;
+  serverAliveCountMax?: number;
 }
 
 const parsed = new Map<string, SSHConfig>();
@@ -60,7 +62,13 @@ export function sshConfigFor(file: string, host: string): SshConfigEntry {
     userKnownHostsFiles: knownHosts?.split(/\s+/).map((f) => expandPath(expandTokens(f, real, { port }))),
     strictHostKeyChecking: one('stricthostkeychecking'),
     connectTimeoutSeconds: timeout ? Number(timeout) : undefined,
+    serverAliveInterval: numberOf(one('serveraliveinterval')),
+    serverAliveCountMax: numberOf(one('serveralivecountmax')),
   };
+}
+
+function numberOf(v: string | undefined): number | undefined {
+  return v === undefined || !/^\d+$/.test(v) ? undefined : Number(v);
 }
 
 /** The %-tokens OpenSSH expands in these options (%h host, %p port, %r user, %d home, %u local user, %%). */

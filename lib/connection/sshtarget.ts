@@ -24,6 +24,10 @@ export interface SshTarget {
   extraKnownHostsFiles?: string[];
   strictHostKeys: HostKeyChecking;
   connectTimeoutMs: number;
+  /** ServerAliveInterval (seconds; 0 sends none) and ServerAliveCountMax: a dead link is noticed after
+   *  interval x (count + 1) seconds. rmqplay's default is 15 s x 3, as a lost host must not hang a run. */
+  aliveIntervalMs: number;
+  aliveCountMax: number;
   /** ProxyJump hops, first hop first. */
   jumps?: SshTarget[];
   /** Where a warning line goes (an accepted changed key); stderr by default. */
@@ -63,6 +67,8 @@ export function sshTarget(name: string, vars: Record<string, unknown>, login: Lo
     extraKnownHostsFiles: [...(knownHostsFiles?.slice(1) ?? []), ...GLOBAL_KNOWN_HOSTS],
     strictHostKeys: hostKeyChecking(vars, args.options.stricthostkeychecking ?? cfg.strictHostKeyChecking),
     connectTimeoutMs: Number(timeout ?? cfg.connectTimeoutSeconds ?? 10) * 1000,
+    aliveIntervalMs: Number(args.options.serveraliveinterval ?? cfg.serverAliveInterval ?? 15) * 1000,
+    aliveCountMax: Number(args.options.serveralivecountmax ?? cfg.serverAliveCountMax ?? 3),
   };
   const identitiesOnly = /^yes$/i.test(args.options.identitiesonly ?? '') || cfg.identitiesOnly;
   const named = [...(explicitKey ? [expandPath(explicitKey)] : []), ...cfg.identityFiles];

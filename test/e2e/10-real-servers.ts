@@ -183,7 +183,11 @@ ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2
   await new Promise((r) => setTimeout(r, 3000));
 
   const third = rmqplay([SITE, '-i', inv, '--json', '--vault-password-file', vaultPass]);
-  t.equal(third.status, 3, 'exit 3: a host was unreachable');
+  t.equal(
+    third.status,
+    3,
+    `exit 3: a host was unreachable${third.status === 3 ? '' : ' ' + third.stdout.slice(-1500)}`,
+  );
   const evs = events(third.stdout);
   const unreachable = evs.filter((e) => e.event === 'task' && e.status === 'unreachable');
   t.same([...new Set(unreachable.map((e) => e.host))], ['node2'], 'node2 only');
@@ -191,8 +195,10 @@ ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2
   t.match(msg, /host key of node2 .* has CHANGED/, msg);
   t.ok(msg.includes(newFingerprint), `the message names ${newFingerprint}`);
   const recap = evs.find((e) => e.event === 'recap')?.hosts ?? {};
+  const failed = evs.filter((e) => e.event === 'task' && e.status === 'failed');
+  const why = failed.map((e) => `${e.host} ${e.task}: ${e.msg}`).join(' | ');
   for (const h of [n1, n3]) {
-    t.equal(recap[h.name]?.failed ?? 0, 0, `${h.name} finished`);
+    t.equal(recap[h.name]?.failed ?? 0, 0, `${h.name} finished${why ? ` (failed: ${why.slice(0, 1500)})` : ''}`);
     t.equal(recap[h.name]?.unreachable ?? 0, 0, `${h.name} was reached`);
   }
   t.equal(readFileSync(known, 'utf8').split('\n').filter(Boolean).length, 3, 'the changed key was not recorded');

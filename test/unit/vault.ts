@@ -9,6 +9,9 @@ import { CLI } from '../helpers.js';
 
 const hasAnsibleVault = spawnSync('ansible-vault', ['--version']).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'rmqplay-vault-'));
+// No ansible.cfg of this folder (the lab's names its vault's password file): only the passwords given here.
+writeFileSync(join(dir, 'empty.cfg'), '');
+process.env.ANSIBLE_CONFIG = join(dir, 'empty.cfg');
 const pwFile = join(dir, 'pw');
 writeFileSync(pwFile, 'correct horse\n');
 const otherPw = join(dir, 'pw2');
@@ -123,7 +126,11 @@ t.test(
     writeFileSync(file, 'a: 1\n');
     t.equal(ours(['encrypt', file, '--vault-password-file', pwFile]).status, 0);
     const view = (args: string[]) =>
-      spawnSync('node', [CLI, 'vault', 'view', file, ...args], { cwd, encoding: 'utf8', env: { ...process.env } });
+      spawnSync('node', [CLI, 'vault', 'view', file, ...args], {
+        cwd,
+        encoding: 'utf8',
+        env: { ...process.env, ANSIBLE_CONFIG: '' },
+      });
     t.not(view([]).status, 0, 'no password anywhere: refused');
     writeFileSync(join(cwd, 'ansible.cfg'), `[defaults]\nvault_password_file = ${pwFile}\n`);
     t.equal(view([]).stdout, 'a: 1\n', 'the ansible.cfg in the working folder names the password file');
@@ -133,7 +140,12 @@ t.test(
       'a wrong password given first: the cfg one after',
     );
     if (hasAnsibleVault) {
-      const a = spawnSync('ansible-vault', ['view', file, '--vault-password-file', otherPw], { cwd, encoding: 'utf8' });
+      const env = { ...process.env, ANSIBLE_CONFIG: '' };
+      const a = spawnSync('ansible-vault', ['view', file, '--vault-password-file', otherPw], {
+        cwd,
+        encoding: 'utf8',
+        env,
+      });
       t.equal(a.stdout, 'a: 1\n', 'ansible-vault does the same');
     }
   },
