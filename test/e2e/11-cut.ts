@@ -12,7 +12,7 @@ const CLI = resolve('dist/lib/cli.js');
 function siteAsync(onEvent: (e: Ev) => void): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((done) => {
     // A dead link is noticed after 3 s x (2 + 1), as ssh's ServerAliveInterval and ServerAliveCountMax say.
-    const alive = 'ansible_ssh_extra_args=-o ServerAliveInterval=3 -o ServerAliveCountMax=2';
+    const alive = JSON.stringify({ ansible_ssh_extra_args: '-o ServerAliveInterval=3 -o ServerAliveCountMax=2' });
     const args = [CLI, 'playbooks/site.yml', '-i', 'lab', '--json', '-e', alive];
     const p = spawn('node', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
