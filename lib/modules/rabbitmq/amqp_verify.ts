@@ -115,7 +115,10 @@ export const amqp_verify: TaskType<VerifyArgs, VerifyState> = {
     const pub = conns.get(pubNode.name)!,
       con = conns.get(conNode.name)!;
     try {
-      await declareQuorum(pub, queue, s.nodes.length);
+      // Replicas on every node of the play, those out of reach of this run included (a host whose SSH failed
+      // may still run its RabbitMQ): RabbitMQ picks the members, and every active node must be one of them.
+      const all = (ctx.vars.ansible_play_hosts_all as string[] | undefined) ?? [];
+      await declareQuorum(pub, queue, a.nodes ? s.nodes.length : Math.max(s.nodes.length, all.length));
       const listQueues = sh`rabbitmqctl list_queues -p ${a.vhost ?? '/'} name members --formatter json`;
       const r = await ctx.host.run(listQueues, { become: ctx.become, timeoutMs: 60_000 });
       const info = (JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as { name: string; members: string[] }[]).find(
