@@ -1,7 +1,3 @@
-// NOT RUN by npm test yet: on the lab it passed 28 of 30 checks (ProxyJump through node1, key only in
-// ssh-agent, accept-new, a vault-held become password, node2 refused with its new fingerprint), but after
-// node2's host key changed the run exited 2, not 3: a task failed on node1 (cause not found yet). Move it
-// back to test/e2e/ once that is fixed.
 // Real servers (issue 10, point 1): a non-root user `deploy` with sudo, whose key is only in an ssh-agent,
 // reaching node2 and node3 only through node1 (ProxyJump in a ~/.ssh/config made here; their SSH replies to
 // the controller are dropped by a policy rule in their network namespaces), deploys playbooks/site.yml with
