@@ -4,10 +4,12 @@
 // Keys: PBKDF2-HMAC-SHA256(password, salt, 10000 rounds, 80 bytes) = AES key (32) | HMAC key (32) | IV (16);
 // AES-256-CTR over the PKCS#7-padded plaintext; HMAC-SHA256 of the ciphertext.
 import { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { VaultError } from './errors.js';
 
 export const VAULT_HEADER = '$ANSIBLE_VAULT';
 
-export class VaultError extends Error {}
+// Defined in errors.ts, so that the command line's error handling does not load this file (issue 11).
+export { VaultError };
 
 export function isVaulted(text: string): boolean {
   return text.trimStart().startsWith(VAULT_HEADER + ';');

@@ -5,7 +5,7 @@
 // Check mode: only the logins (or skipped when earlier tasks would still change the host).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ChannelModel } from 'amqplib';
+import type { ChannelModel } from 'amqplib';
 import { SkipTask, TaskError } from '../../util/errors.js';
 import { AmqpNode, consumeExactly, declareQuorum, deleteQueue, open, percentile, publishConfirmed } from './amqp.js';
 import { sh } from '../../connection/quote.js';
