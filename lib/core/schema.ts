@@ -1,14 +1,20 @@
 // One JSON schema for playbooks: plays, task keywords and, under $defs, every task type's
 // arguments. Validation is done piece by piece from its $defs so each error points at the exact play,
 // task or argument. `npm run build` compiles every piece into code ahead of time (ajv's standalone code,
-// scripts/build.mjs writes dist/lib/core/schema-validators.js): start-up does not compile the schema nor
-// load ajv (issue 11). Without that file, or when it was made from another schema than this one (a build
-// by tsc alone after a change), the pieces are compiled with ajv when first used, with the same result.
+// one file per piece, which scripts/build.mjs writes to dist/lib/core/schema-validators/): a run loads the
+// pieces it uses and neither loads ajv nor compiles (start-up time, issue 11). Without those files, or when
+// they were made from another schema than this one (a build by tsc alone after a change), the pieces are
+// compiled with ajv when first used, with the same result.
 import type { Ajv, DefinedError, ErrorObject, ValidateFunction } from 'ajv';
-import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { nodeCrypto } from '../util/crypto.js';
+import { PACKAGE_ROOT } from '../util/package.js';
 import { taskTypes } from '../modules/index.js';
 import { convertBySchema, plainView } from '../language/convert.js';
+
+const { createHash } = nodeCrypto;
 
 const strOrList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
 const boolish = { type: ['boolean', 'string'] };
@@ -202,20 +208,27 @@ export function schemaHash(schema: Record<string, any> = buildSchema()): string 
 /** The ajv options, the same for the code compiled ahead of time and for compiling here. */
 export const AJV_OPTIONS = { allErrors: true, strict: false, allowUnionTypes: true } as const;
 
-/** The code compiled by the build for this very schema, else undefined. */
-async function loadPrecompiled(): Promise<Map<string, ValidateFunction> | undefined> {
-  let mod: { SCHEMA_HASH: string; VALIDATORS: Record<string, ValidateFunction> };
-  try {
-    mod = await import('./schema-validators.js');
-  } catch {
-    return undefined;
+/** Where the build writes the compiled pieces: index.json ({ hash, files: { ref: file } }) and a CommonJS
+ *  file per piece (required, so a piece is loaded when first used). */
+export const PRECOMPILED_DIR = join(PACKAGE_ROOT, 'dist', 'lib', 'core', 'schema-validators');
+
+let index: { hash: string; files: Record<string, string> } | null | undefined;
+
+/** The piece at ref as the build compiled it for this very schema, else undefined. */
+export function precompiled(ref: string): ValidateFunction | undefined {
+  if (index === undefined) {
+    try {
+      index = JSON.parse(readFileSync(join(PRECOMPILED_DIR, 'index.json'), 'utf8'));
+      if (index?.hash !== schemaHash((schema ??= buildSchema()))) index = null;
+    } catch {
+      index = null;
+    }
   }
-  schema ??= buildSchema();
-  return mod.SCHEMA_HASH === schemaHash(schema) ? new Map(Object.entries(mod.VALIDATORS)) : undefined;
+  const file = index && Object.prototype.hasOwnProperty.call(index.files, ref) ? index.files[ref] : undefined;
+  return file ? (createRequire(import.meta.url)(join(PRECOMPILED_DIR, file)) as ValidateFunction) : undefined;
 }
 
 let schema: Record<string, any> | undefined;
-const precompiled = await loadPrecompiled();
 let ajv: Ajv | undefined;
 const compiled = new Map<string, Validator>();
 
@@ -238,7 +251,7 @@ export interface Validator {
 export function validator(ref: string): Validator {
   let check = compiled.get(ref);
   if (!check) {
-    const pre = precompiled?.get(ref);
+    const pre = precompiled(ref);
     const part = partOf(ref);
     if (pre && part) check = converting(pre, part);
     else {

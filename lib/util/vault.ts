@@ -3,8 +3,10 @@
 //   hex( hex(salt) "\n" hex(hmac) "\n" hex(ciphertext) ), in lines of 80 characters.
 // Keys: PBKDF2-HMAC-SHA256(password, salt, 10000 rounds, 80 bytes) = AES key (32) | HMAC key (32) | IV (16);
 // AES-256-CTR over the PKCS#7-padded plaintext; HMAC-SHA256 of the ciphertext.
-import { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { nodeCrypto } from './crypto.js';
 import { VaultError } from './errors.js';
+
+const { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } = nodeCrypto;
 
 export const VAULT_HEADER = '$ANSIBLE_VAULT';
 

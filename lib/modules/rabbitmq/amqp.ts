@@ -2,7 +2,9 @@
 // measured. Used by amqp_verify and by the end-to-end tests (failover, rolling restart).
 // amqplib is loaded on the first connection (start-up time, issue 11): most runs never open one.
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { createHash, randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../../util/crypto.js';
+
+const { createHash, randomBytes } = nodeCrypto;
 
 export interface AmqpNode {
   name: string;
