@@ -12,21 +12,18 @@ import {
   PlaybookError,
   PlaybookErrors,
   RunEnd,
+  VaultError,
 } from './util/errors.js';
-import { handlerStatePath } from './core/handlerstate.js';
-import { loadInventories } from './core/inventory.js';
-import { checkRabbitNodes } from './core/rabbitnodes.js';
 import { parseKv, RAW_PARAMS } from './language/kv.js';
-import { checkNotify, checkVariables, loadPlaybook, PACKAGE_ROOT, resolvePlaybookPath } from './core/playbook.js';
-import { Reporter } from './core/report.js';
-import { RunOptions, Scheduler } from './core/scheduler.js';
+import type { Reporter } from './core/report.js';
+import type { RunOptions } from './core/scheduler.js';
 import { collectSecrets, redact } from './util/secrets.js';
 import { setOwn } from './util/objects.js';
-import { loadYamlFile } from './language/yaml.js';
-import { labMain } from './lab/cli.js';
-import { vaultMain } from './tools/vault.js';
-import { setVaultPasswords, VaultError } from './util/vault.js';
-import { loadVaultPasswords, noVaultSources, VaultSources } from './util/vaultpass.js';
+import { PACKAGE_ROOT } from './util/package.js';
+import type { VaultSources } from './util/vaultpass.js';
+
+// Start-up time (issue 11): what only some commands need is imported when they run (the runner through
+// core/runner.ts), so that --help does not load the runner, nor a run the lab's or the vault tool's code.
 
 export const USAGE = `Usage: rmqplay PLAYBOOK [-i INVENTORY]... [--check] [--diff] [--limit PATTERN]
                [--tags T] [--skip-tags T] [-e KEY=VALUE | -e @FILE]... [--forks N] [--json]
@@ -70,7 +67,7 @@ export interface CliOptions extends Omit<RunOptions, 'connect' | 'extraData' | '
   login: { user?: string; privateKey?: string };
 }
 
-export function parseArgs(argv: string[]): CliOptions {
+export async function parseArgs(argv: string[]): Promise<CliOptions> {
   const o: CliOptions = {
     playbook: '',
     inventories: [],
@@ -83,7 +80,7 @@ export function parseArgs(argv: string[]): CliOptions {
     forks: 50,
     json: false,
     forceHandlers: false,
-    vault: noVaultSources(),
+    vault: { files: [], ids: [], ask: false },
     login: {},
   };
   const need = (i: number, flag: string) => {
@@ -131,7 +128,7 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       case '-e':
       case '--extra-vars':
-        addExtraVars(o, val());
+        await addExtraVars(o, val());
         break;
       case '-f':
       case '--forks': {
@@ -169,7 +166,8 @@ export function parseArgs(argv: string[]): CliOptions {
 }
 
 /** -e @FILE: a YAML or JSON mapping. A file that does not parse is a bad option (exit 5). */
-function loadExtraVarsFile(file: string): unknown {
+async function loadExtraVarsFile(file: string): Promise<unknown> {
+  const { loadYamlFile } = await import('./core/runner.js');
   try {
     return loadYamlFile(resolve(file));
   } catch (e) {
@@ -178,18 +176,18 @@ function loadExtraVarsFile(file: string): unknown {
   }
 }
 
-function addExtraVars(o: CliOptions, v: string): void {
+async function addExtraVars(o: CliOptions, v: string): Promise<void> {
   const json = v.trim().startsWith('{');
   const [into, from] = json ? [o.extraData, o.extraVars] : [o.extraVars, o.extraData];
-  for (const [k, value] of Object.entries(extraVar(v))) {
+  for (const [k, value] of Object.entries(await extraVar(v))) {
     delete from[k];
     setOwn(into, k, value);
   }
 }
 
-function extraVar(v: string): Record<string, unknown> {
+async function extraVar(v: string): Promise<Record<string, unknown>> {
   if (v.startsWith('@')) {
-    const data = loadExtraVarsFile(v.slice(1));
+    const data = await loadExtraVarsFile(v.slice(1));
     if (!data || typeof data !== 'object' || Array.isArray(data))
       throw new OptionsError(`-e ${v}: the file must hold a mapping of names to values`);
     return data as Record<string, unknown>;
@@ -223,9 +221,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(pkg.version + '\n');
     return EXIT.ok;
   }
-  if (argv[0] === 'lab') return await labMain(argv.slice(1));
-  if (argv[0] === 'vault') return await vaultMain(argv.slice(1));
-  const opts = parseArgs(argv);
+  if (argv[0] === 'lab') return await (await import('./lab/cli.js')).labMain(argv.slice(1));
+  if (argv[0] === 'vault') return await (await import('./tools/vault.js')).vaultMain(argv.slice(1));
+  const opts = await parseArgs(argv);
+  const { Reporter } = await import('./core/runner.js');
   const report = new Reporter(opts.json, opts.diff, opts.check);
   try {
     return exitCode(await run(opts, report));
@@ -241,6 +240,9 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Loads and validates everything, then runs the plays. */
 async function run(opts: CliOptions, report: Reporter): Promise<RunEnd> {
+  const core = await import('./core/runner.js');
+  const { loadInventories, checkNotify, checkVariables, loadPlaybook, resolvePlaybookPath, Scheduler } = core;
+  const { loadVaultPasswords, setVaultPasswords, checkRabbitNodes, handlerStatePath } = core;
   // Before anything is read: inventories, vars files and playbooks may hold vaulted values.
   setVaultPasswords(await loadVaultPasswords(opts.vault));
   collectSecrets(opts.extraVars);

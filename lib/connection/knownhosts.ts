@@ -1,7 +1,7 @@
 // known_hosts as OpenSSH reads it: plain and hashed (|1|salt|hash) names, [host]:port, wildcard and negated
 // patterns, case-insensitive names, @revoked and @cert-authority markers; and accept-new's append, serialised
 // in this process and locked against other processes.
-import { createHash, createHmac } from 'node:crypto';
+import { nodeCrypto } from '../util/crypto.js';
 import {
   appendFileSync,
   closeSync,
@@ -13,6 +13,8 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
+
+const { createHash, createHmac } = nodeCrypto;
 
 export interface KnownKey {
   type: string;

@@ -3,9 +3,11 @@
 // UTF-8 once the frame is complete. The framing does not rely on a secret: a command's output goes to files
 // on the host, so any byte that arrives while no frame is expected, or a header whose seq or nonce is not
 // the current command's, was injected; that command fails and the shell is dropped for a fresh one.
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../util/crypto.js';
 import { Become, RunResult } from './host.js';
 import { commandLine, needsPassword, setupScript } from './shellscripts.js';
+
+const { randomBytes } = nodeCrypto;
 
 export interface ShellIo {
   write(data: string): void;

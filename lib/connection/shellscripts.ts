@@ -11,9 +11,11 @@
 //   `F seq nonce code outBytes errBytes\n` then exactly those bytes of stdout, then of stderr.
 // The command never holds the channel, so it cannot write between frames by accident (background jobs);
 // the controller parses by length and treats any stray byte, or a wrong seq or nonce, as an injection.
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../util/crypto.js';
 import { Become, PutOptions } from './host.js';
 import { q, sh } from './quote.js';
+
+const { randomBytes } = nodeCrypto;
 
 // Running one command, with $d a 0700 folder holding the script in $d/s; $1 seq, $2 nonce, $3 timeout in
 // seconds. timeout(1) runs the command in a process group of its own (and kills that whole group when time

@@ -4,7 +4,6 @@
 // shell, or one that received injected bytes, is replaced by a fresh channel. A connection that drops between
 // commands is made again (bounded) before the host is unreachable.
 import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
 import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { ConnectError } from '../util/errors.js';
 import { Become, Host, PutOptions, RunOptions, RunResult } from './host.js';
@@ -13,6 +12,7 @@ import { lookupHost } from './knownhosts.js';
 import { ShellSession } from './session.js';
 import { putScript, getScript } from './shellscripts.js';
 import { prepareLogins } from './sshlogin.js';
+import { loadSsh2 } from './ssh2lib.js';
 import { SshTarget } from './sshtarget.js';
 
 export { sshTarget } from './sshtarget.js';
@@ -184,7 +184,7 @@ async function openClient(t: SshTarget, sock: Duplex | undefined): Promise<Clien
     password: t.password,
   });
   let keyProblem = '';
-  const client = new ssh2.Client();
+  const client = new (await loadSsh2()).Client();
   const config: ConnectConfig = {
     host: sock ? undefined : t.address,
     port: t.port,

@@ -4,11 +4,10 @@
 // error says why. Labels name key files or "agent key N", never key material.
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthHandlerMiddleware, ParsedKey } from 'ssh2';
+import { loadSsh2 } from './ssh2lib.js';
 
-// ssh2 is CommonJS: its classes are read from the default export.
-const { OpenSSHAgent, utils } = ssh2;
+type Ssh2Utils = Awaited<ReturnType<typeof loadSsh2>>['utils'];
 
 export interface LoginSources {
   user: string;
@@ -65,7 +64,8 @@ export async function prepareLogins(src: LoginSources): Promise<Logins> {
   return { handler, labels };
 }
 
-function agentIdentities(sock: string): Promise<ParsedKey[]> {
+async function agentIdentities(sock: string): Promise<ParsedKey[]> {
+  const { OpenSSHAgent } = await loadSsh2();
   return new Promise((resolve) => {
     try {
       new OpenSSHAgent(sock).getIdentities((err, keys) => resolve(err ? [] : parsedKeys(keys ?? [])));
@@ -95,11 +95,12 @@ function loadKey(file: string, agentBlobs: Set<string>): Promise<{ key: ParsedKe
 
 async function loadKeyNow(file: string, agentBlobs: Set<string>): Promise<{ key: ParsedKey } | { skipped: string }> {
   if (!existsSync(file)) return { skipped: 'no such file' };
+  const { utils } = await loadSsh2();
   const data = readFileSync(file);
   const plain = utils.parseKey(data);
   if (!(plain instanceof Error)) return { key: Array.isArray(plain) ? plain[0] : plain };
   if (!/passphrase|encrypted/i.test(plain.message)) return { skipped: `unreadable: ${plain.message}` };
-  if (inAgent(file, agentBlobs)) return { skipped: 'encrypted; its key is in the agent' };
+  if (inAgent(utils, file, agentBlobs)) return { skipped: 'encrypted; its key is in the agent' };
   if (!process.stdin.isTTY)
     return { skipped: 'encrypted: add it to ssh-agent (ssh-add), no terminal to ask for its passphrase' };
   const passphrase = await askHidden(`Enter passphrase for key '${file}': `);
@@ -108,7 +109,7 @@ async function loadKeyNow(file: string, agentBlobs: Set<string>): Promise<{ key:
   return { key: Array.isArray(key) ? key[0] : key };
 }
 
-function inAgent(file: string, agentBlobs: Set<string>): boolean {
+function inAgent(utils: Ssh2Utils, file: string, agentBlobs: Set<string>): boolean {
   if (!existsSync(`${file}.pub`)) return false;
   const pub = utils.parseKey(readFileSync(`${file}.pub`));
   if (pub instanceof Error) return false;

@@ -2,7 +2,6 @@
 // schema and checks every variable reference, before any connection is opened.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { displayPath, PlaybookError, PlaybookErrors, Where, formatWhere } from '../util/errors.js';
 import { exprVars } from '../language/expr.js';
 import { explain, PLAY_KEYS, TASK_KEYWORDS, validator } from './schema.js';
@@ -13,9 +12,9 @@ import { isUnsafe, loadYamlFile, posAtPath, posOf } from '../language/yaml.js';
 import { freeFormArgs } from '../language/kv.js';
 import { isSecretName } from '../util/secrets.js';
 import { isFactName } from '../modules/builtin/setup.js';
+import { PACKAGE_ROOT } from '../util/package.js';
 
-// dist/lib/core/playbook.js → the package's root folder.
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export { PACKAGE_ROOT };
 
 export interface Role {
   name: string;

@@ -1,9 +1,20 @@
 // One JSON schema for playbooks: plays, task keywords and, under $defs, every task type's
-// arguments. Compiled once with ajv; validation is done piece by piece from its $defs so each
-// error points at the exact play, task or argument.
-import { Ajv, DefinedError, ErrorObject, ValidateFunction } from 'ajv';
+// arguments. Validation is done piece by piece from its $defs so each error points at the exact play,
+// task or argument. `npm run build` compiles every piece into code ahead of time (ajv's standalone code,
+// one file per piece, which scripts/build.mjs writes to dist/lib/core/schema-validators/): a run loads the
+// pieces it uses and neither loads ajv nor compiles (start-up time, issue 11). Without those files, or when
+// they were made from another schema than this one (a build by tsc alone after a change), the pieces are
+// compiled with ajv when first used, with the same result.
+import type { Ajv, DefinedError, ErrorObject, ValidateFunction } from 'ajv';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { nodeCrypto } from '../util/crypto.js';
+import { PACKAGE_ROOT } from '../util/package.js';
 import { taskTypes } from '../modules/index.js';
 import { convertBySchema, plainView } from '../language/convert.js';
+
+const { createHash } = nodeCrypto;
 
 const strOrList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
 const boolish = { type: ['boolean', 'string'] };
@@ -183,8 +194,51 @@ export function buildSchema(): Record<string, any> {
   };
 }
 
+/** The parts of the schema that validator() checks: every $defs entry and every task type's arguments. */
+export function schemaRefs(schema: Record<string, any> = buildSchema()): string[] {
+  const defs = Object.keys(schema.$defs).filter((k) => k !== 'tasks');
+  return [...defs, ...Object.keys(schema.$defs.tasks).map((t) => `tasks/${t}`)];
+}
+
+/** The schema's fingerprint, recorded in the code compiled from it. */
+export function schemaHash(schema: Record<string, any> = buildSchema()): string {
+  return createHash('sha256').update(JSON.stringify(schema)).digest('hex');
+}
+
+/** The ajv options, the same for the code compiled ahead of time and for compiling here. */
+export const AJV_OPTIONS = { allErrors: true, strict: false, allowUnionTypes: true } as const;
+
+/** Where the build writes the compiled pieces: index.json ({ hash, files: { ref: file } }) and a CommonJS
+ *  file per piece (required, so a piece is loaded when first used). */
+export const PRECOMPILED_DIR = join(PACKAGE_ROOT, 'dist', 'lib', 'core', 'schema-validators');
+
+let index: { hash: string; files: Record<string, string> } | null | undefined;
+
+/** The piece at ref as the build compiled it for this very schema, else undefined. */
+export function precompiled(ref: string): ValidateFunction | undefined {
+  if (index === undefined) {
+    try {
+      index = JSON.parse(readFileSync(join(PRECOMPILED_DIR, 'index.json'), 'utf8'));
+      if (index?.hash !== schemaHash((schema ??= buildSchema()))) index = null;
+    } catch {
+      index = null;
+    }
+  }
+  const file = index && Object.prototype.hasOwnProperty.call(index.files, ref) ? index.files[ref] : undefined;
+  return file ? (createRequire(import.meta.url)(join(PRECOMPILED_DIR, file)) as ValidateFunction) : undefined;
+}
+
+let schema: Record<string, any> | undefined;
 let ajv: Ajv | undefined;
 const compiled = new Map<string, Validator>();
+
+/** The schema part at ref (a path under $defs). */
+function partOf(ref: string): Record<string, unknown> | undefined {
+  let node: any = (schema ??= buildSchema()).$defs;
+  for (const key of ref.split('/'))
+    node = node && Object.prototype.hasOwnProperty.call(node, key) ? node[key] : undefined;
+  return node;
+}
 
 /** A schema check that first converts the value in place to the declared types (convertBySchema). */
 export interface Validator {
@@ -195,23 +249,34 @@ export interface Validator {
 /** The check of one part of the playbook schema. As Ansible does, literal values are converted to their
  *  declared type first ("yes" for a boolean, "80" for an integer), in place; templates stay as written. */
 export function validator(ref: string): Validator {
-  if (!ajv) {
-    ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
-    ajv.addSchema(buildSchema());
-  }
   let check = compiled.get(ref);
   if (!check) {
-    const v = ajv.getSchema(`https://rmqplay.dev/playbook.schema.json#/$defs/${ref}`);
-    if (!v) throw new Error(`no schema for ${ref}`);
-    check = converting(v);
+    const pre = precompiled(ref);
+    const part = partOf(ref);
+    if (pre && part) check = converting(pre, part);
+    else {
+      const v = ajvInstance().getSchema(`https://rmqplay.dev/playbook.schema.json#/$defs/${ref}`);
+      if (!v) throw new Error(`no schema for ${ref}`);
+      check = converting(v, v.schema);
+    }
     compiled.set(ref, check);
   }
   return check;
 }
 
-function converting(v: ValidateFunction): Validator {
+/** ajv with the whole schema added (it is CommonJS, so required), for compiling here. */
+export function ajvInstance(options: Record<string, unknown> = {}): Ajv {
+  if (ajv && !Object.keys(options).length) return ajv;
+  const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+  const made = new Ajv({ ...AJV_OPTIONS, ...options });
+  made.addSchema(buildSchema());
+  if (!Object.keys(options).length) ajv = made;
+  return made;
+}
+
+function converting(v: ValidateFunction, schema: unknown): Validator {
   const check: Validator = (data) => {
-    convertBySchema(data, v.schema);
+    convertBySchema(data, schema);
     // Unsafe text is checked as the string it is.
     const valid = v(plainView(data));
     check.errors = v.errors;

@@ -1,12 +1,14 @@
 // Ansible's common filters and tests, and the Python methods on strings, lists and mappings that real
 // playbooks call. Inputs and results are data: nothing here renders a string again or runs code.
-import { createHash } from 'node:crypto';
 import { hostsLine, nodeNameOf } from '../util/nodenames.js';
+import { nodeCrypto } from '../util/crypto.js';
 import { basename, dirname } from 'node:path';
 import { didYouMean } from '../util/similar.js';
 import { loadYaml } from './yaml.js';
 import { pyYamlDump } from './pyyaml.js';
 import { isMapping, ownGet, pyEquals, pyJson, pyStr, strict, truthy, tuple, Undefined } from './values.js';
+
+const { createHash } = nodeCrypto;
 
 type Kwargs = Record<string, unknown>;
 export type Filter = (input: unknown, args: unknown[], kwargs: Kwargs, vars: Record<string, unknown>) => unknown;

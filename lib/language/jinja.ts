@@ -2,7 +2,8 @@
 // itself. nunjucks' own compiler turns templates into JavaScript and reaches prototypes through any
 // attribute (`range.constructor`); here a lookup reads own properties of data only, undefined is strict
 // (an error naming the variable), and the semantics are Python's (== compares lists and dicts by value).
-import nunjucks from 'nunjucks';
+// Only nunjucks' parser (and its lexer) is loaded, not its environment, compiler and loaders.
+import nunjucksParser from 'nunjucks/src/parser.js';
 import { didYouMean } from '../util/similar.js';
 import { FILTERS, filterName, LENIENT_FILTERS, TESTS, LENIENT_TESTS, callMethod } from './filters.js';
 import { prepareLiterals } from './literals.js';
@@ -36,7 +37,7 @@ export interface JNode {
 interface NunjucksParser {
   parse(src: string, extensions: unknown[], opts: { trimBlocks: boolean }): JNode;
 }
-const parser = (nunjucks as unknown as { parser: NunjucksParser }).parser;
+const parser = nunjucksParser as NunjucksParser;
 
 /** Python's literals, under either spelling: never variables. */
 const LITERALS: Record<string, unknown> = { True: true, False: false, None: null, true: true, false: false };

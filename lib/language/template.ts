@@ -1,7 +1,8 @@
 // Templating: playbook strings and template files are Jinja (jinja.ts, on nunjucks' parser); `.hbs`
 // template files are Handlebars with noEscape (values are written as they are: a password with & stays
 // as written). A string that is exactly one {{ x }} yields x's value itself, so lists stay lists.
-import Handlebars from 'handlebars';
+import type HandlebarsLib from 'handlebars';
+import { createRequire } from 'node:module';
 import { parseJinja, renderJinjaText, renderJinjaValue } from './jinja.js';
 import { freeVars } from './jinja-vars.js';
 import { setOwn } from '../util/objects.js';
@@ -9,51 +10,58 @@ import { isUnsafe, UNSAFE_KEY } from './yaml.js';
 import { collectSecrets, isSecretName } from '../util/secrets.js';
 import { hostsLine, nodeNameOf } from '../util/nodenames.js';
 
-const hb = Handlebars.create();
+// Handlebars is loaded on the first .hbs template (start-up time, issue 11); it is CommonJS, so required.
+let hbInstance: typeof HandlebarsLib | undefined;
+function handlebars(): typeof HandlebarsLib {
+  if (hbInstance) return hbInstance;
+  const hb = (createRequire(import.meta.url)('handlebars') as typeof HandlebarsLib).create();
+  // Called with one argument, the last one is Handlebars' options object: never hand it back.
+  hb.registerHelper('default', (...args: unknown[]) => {
+    if (args.length !== 3) throw new Error('default takes a value and a default: {{default x "fallback"}}');
+    const [v, d] = args;
+    return v === undefined || v === null || v === '' ? d : v;
+  });
+  // Handlebars' own log helper writes to stdout (it would break --json and skip masking).
+  hb.registerHelper('log', () => {
+    throw new Error('the log helper is not available: use the debug task');
+  });
+  hb.registerHelper('join', (list: unknown, sep: unknown) =>
+    Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ',') : '',
+  );
+  hb.registerHelper('json', (v: unknown) => JSON.stringify(v));
+  hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  hb.registerHelper('ne', (a: unknown, b: unknown) => a !== b);
+  hb.registerHelper('lookup_var', (obj: unknown, key: unknown, field?: unknown) => {
+    const v = ownValue(obj, key);
+    return typeof field === 'string' ? ownValue(v, field) : v;
+  });
+  // Erlang terms for advanced.config: a quoted string, and a list of {"key", "value"} pairs.
+  const erlString = (v: unknown) =>
+    `"${String(v ?? '')
+      .replace(/\\/g, '\\\\')
+      .replace(/"/g, '\\"')}"`;
+  hb.registerHelper('erl_string', (v: unknown) => erlString(v));
+  hb.registerHelper('erl_pairs', (o: unknown) =>
+    Object.entries((o as Record<string, unknown>) ?? {})
+      .map(([k, v]) => `{${erlString(k)}, ${erlString(v)}}`)
+      .join(', '),
+  );
+  hb.registerHelper('concat', (...args: unknown[]) =>
+    args.slice(0, -1).flatMap((a) => (Array.isArray(a) ? a : a === undefined || a === null ? [] : [a])),
+  );
+  hb.registerHelper('first', (v: unknown) => (Array.isArray(v) ? v[0] : undefined));
+  hb.registerHelper('length', (v: unknown) =>
+    Array.isArray(v) || typeof v === 'string' ? v.length : v && typeof v === 'object' ? Object.keys(v).length : 0,
+  );
+  hb.registerHelper('short', (v: unknown) => String(v ?? '').split('.')[0]);
+  // RabbitMQ node names and /etc/hosts lines (util/nodenames.ts): {{rabbit_node @root.hostvars this}}.
+  const hostVarsOf = (hv: unknown, host: unknown) => (ownValue(hv, host) ?? {}) as Record<string, unknown>;
+  hb.registerHelper('rabbit_node', (hv: unknown, host: unknown) => nodeNameOf(String(host), hostVarsOf(hv, host)));
+  hb.registerHelper('rabbit_hosts_line', (hv: unknown, host: unknown) => hostsLine(String(host), hostVarsOf(hv, host)));
+  hbInstance = hb;
+  return hb;
+}
 
-// Called with one argument, the last one is Handlebars' options object: never hand it back.
-hb.registerHelper('default', (...args: unknown[]) => {
-  if (args.length !== 3) throw new Error('default takes a value and a default: {{default x "fallback"}}');
-  const [v, d] = args;
-  return v === undefined || v === null || v === '' ? d : v;
-});
-// Handlebars' own log helper writes to stdout (it would break --json and skip masking).
-hb.registerHelper('log', () => {
-  throw new Error('the log helper is not available: use the debug task');
-});
-hb.registerHelper('join', (list: unknown, sep: unknown) =>
-  Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ',') : '',
-);
-hb.registerHelper('json', (v: unknown) => JSON.stringify(v));
-hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-hb.registerHelper('ne', (a: unknown, b: unknown) => a !== b);
-hb.registerHelper('lookup_var', (obj: unknown, key: unknown, field?: unknown) => {
-  const v = ownValue(obj, key);
-  return typeof field === 'string' ? ownValue(v, field) : v;
-});
-// Erlang terms for advanced.config: a quoted string, and a list of {"key", "value"} pairs.
-const erlString = (v: unknown) =>
-  `"${String(v ?? '')
-    .replace(/\\/g, '\\\\')
-    .replace(/"/g, '\\"')}"`;
-hb.registerHelper('erl_string', (v: unknown) => erlString(v));
-hb.registerHelper('erl_pairs', (o: unknown) =>
-  Object.entries((o as Record<string, unknown>) ?? {})
-    .map(([k, v]) => `{${erlString(k)}, ${erlString(v)}}`)
-    .join(', '),
-);
-hb.registerHelper('concat', (...args: unknown[]) =>
-  args.slice(0, -1).flatMap((a) => (Array.isArray(a) ? a : a === undefined || a === null ? [] : [a])),
-);
-hb.registerHelper('first', (v: unknown) => (Array.isArray(v) ? v[0] : undefined));
-hb.registerHelper('length', (v: unknown) =>
-  Array.isArray(v) || typeof v === 'string' ? v.length : v && typeof v === 'object' ? Object.keys(v).length : 0,
-);
-hb.registerHelper('short', (v: unknown) => String(v ?? '').split('.')[0]);
-// RabbitMQ node names and /etc/hosts lines (util/nodenames.ts): {{rabbit_node @root.hostvars this}}.
-const hostVarsOf = (hv: unknown, host: unknown) => (ownValue(hv, host) ?? {}) as Record<string, unknown>;
-hb.registerHelper('rabbit_node', (hv: unknown, host: unknown) => nodeNameOf(String(host), hostVarsOf(hv, host)));
-hb.registerHelper('rabbit_hosts_line', (hv: unknown, host: unknown) => hostsLine(String(host), hostVarsOf(hv, host)));
 const HELPERS = new Set([
   'erl_string',
   'erl_pairs',
@@ -96,7 +104,7 @@ const cache = new Map<string, HandlebarsTemplateDelegate>();
 function compiled(text: string): HandlebarsTemplateDelegate {
   let t = cache.get(text);
   if (!t) {
-    t = hb.compile(normalize(text), {
+    t = handlebars().compile(normalize(text), {
       noEscape: true,
       strict: true,
       knownHelpers: Object.fromEntries([...HELPERS].map((h) => [h, true])),
@@ -115,7 +123,7 @@ function isHandlebars(file: string | undefined): boolean {
 /** Throws a plain Error that says what is wrong and where, when the syntax of a template file is wrong
  *  (for Jinja also an unknown filter, test or statement). */
 export function checkSyntax(text: string, file?: string): void {
-  if (isHandlebars(file)) hb.parse(normalize(text));
+  if (isHandlebars(file)) handlebars().parse(normalize(text));
   else freeVars(parseJinja(text));
 }
 
@@ -208,7 +216,7 @@ export function templateVars(text: string, file?: string): string[] {
 
 function handlebarsVars(text: string): string[] {
   if (!text.includes('{{')) return [];
-  const ast = hb.parse(normalize(text));
+  const ast = handlebars().parse(normalize(text));
   const out = new Set<string>();
   const blockParams: string[] = [];
   const visit = (node: any, inEach = false): void => {

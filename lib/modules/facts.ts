@@ -1,9 +1,11 @@
 // Facts: a command plus a pure parser, read through the check-mode overlay.
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../util/crypto.js';
 import { Effect } from './pending.js';
 import { sh } from '../connection/quote.js';
 import { asBytes } from './bytes.js';
 import { TaskCtx } from './task.js';
+
+const { createHash } = nodeCrypto;
 
 export type FileState =
   | { kind: 'absent' }

@@ -66,6 +66,9 @@ export class SkipTask extends Error {}
 /** The lab failed: a step, root, a clash. */
 export class LabError extends Error {}
 
+/** A vault file or value cannot be read: no password opens it, or it is damaged (util/vault.ts). */
+export class VaultError extends Error {}
+
 /** file:line:column, the file relative to the working folder when it is inside it. */
 export function formatWhere(w: Where): string {
   const f = displayPath(w.file);

@@ -3,11 +3,15 @@
 //   hex( hex(salt) "\n" hex(hmac) "\n" hex(ciphertext) ), in lines of 80 characters.
 // Keys: PBKDF2-HMAC-SHA256(password, salt, 10000 rounds, 80 bytes) = AES key (32) | HMAC key (32) | IV (16);
 // AES-256-CTR over the PKCS#7-padded plaintext; HMAC-SHA256 of the ciphertext.
-import { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { nodeCrypto } from './crypto.js';
+import { VaultError } from './errors.js';
+
+const { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } = nodeCrypto;
 
 export const VAULT_HEADER = '$ANSIBLE_VAULT';
 
-export class VaultError extends Error {}
+// Defined in errors.ts, so that the command line's error handling does not load this file (issue 11).
+export { VaultError };
 
 export function isVaulted(text: string): boolean {
   return text.trimStart().startsWith(VAULT_HEADER + ';');

@@ -1,7 +1,10 @@
 // The one file that imports amqplib: durable, confirmed publishing and exact consumption,
 // measured. Used by amqp_verify and by the end-to-end tests (failover, rolling restart).
-import { connect, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { createHash, randomBytes } from 'node:crypto';
+// amqplib is loaded on the first connection (start-up time, issue 11): most runs never open one.
+import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { nodeCrypto } from '../../util/crypto.js';
+
+const { createHash, randomBytes } = nodeCrypto;
 
 export interface AmqpNode {
   name: string;
@@ -36,6 +39,7 @@ export function connectOptions(node: AmqpNode, c: Creds, timeoutMs = 10_000) {
 
 export async function open(node: AmqpNode, c: Creds, timeoutMs = 10_000): Promise<ChannelModel> {
   const o = connectOptions(node, c, timeoutMs);
+  const { connect } = await import('amqplib');
   const conn = await connect(o.url, o.socket);
   conn.on('error', () => undefined); // reported through the operations that fail
   return conn;

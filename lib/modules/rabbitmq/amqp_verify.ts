@@ -3,15 +3,17 @@
 // replica on each, publish N persistent mandatory messages with confirms through one node,
 // consume them through another and check each arrived exactly once with the same bytes.
 // Check mode: only the logins (or skipped when earlier tasks would still change the host).
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../../util/crypto.js';
 import { readFileSync } from 'node:fs';
-import { ChannelModel } from 'amqplib';
+import type { ChannelModel } from 'amqplib';
 import { SkipTask, TaskError } from '../../util/errors.js';
 import { AmqpNode, consumeExactly, declareQuorum, deleteQueue, open, percentile, publishConfirmed } from './amqp.js';
 import { sh } from '../../connection/quote.js';
 import { TaskCtx, TaskType } from '../task.js';
 import { nodeName } from './rabbitmq_cluster.js';
 import { playHostsPending } from './_rabbitmq.js';
+
+const { randomBytes } = nodeCrypto;
 
 interface VerifyArgs {
   user: string;
