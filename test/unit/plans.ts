@@ -300,3 +300,11 @@ t.test('rabbitmq_user, vhost, policy, plugins, feature flags, restart', async (t
     'installed and stopped: started',
   );
 });
+
+t.test("rabbitmqctl's JSON is read after the log lines it may print first", async (t) => {
+  const { json } = await import('../../dist/lib/modules/rabbitmq/_rabbitmq.js');
+  const logged = '16:38:31.762 [error] Feature flags: error on node rabbit@node3: {:badrpc, :nodedown}\n';
+  t.same(json(`${logged}{"running_nodes":["rabbit@node1"]}\n`, 'cluster_status'), { running_nodes: ['rabbit@node1'] });
+  t.same(json('[{"name":"/"}]', 'list_vhosts'), [{ name: '/' }]);
+  t.throws(() => json(`${logged}Error: unable to perform an operation on node`, 'x'), /did not answer with JSON/);
+});

@@ -121,15 +121,19 @@ export async function applyCtl(ctx: TaskCtx, changes: Change<string>[], what: st
 }
 
 export function json<T>(out: string, what: string): T {
-  const start = out.search(/[[{]/);
-  try {
-    return JSON.parse(out.slice(start)) as T;
-  } catch {
-    throw new TaskError(
-      `${what}: rabbitmqctl did not answer with JSON: ${lastLines(out, 3)}. ` +
-        'Is the node running? (systemctl status rabbitmq-server)',
-    );
+  // The JSON is what rabbitmqctl prints last; log lines may come first ("12:00:00 [error] ... {:badrpc, ...}"
+  // when a node of the cluster does not answer), so it is read from the first line that parses to the end.
+  for (const m of out.matchAll(/^\s*[[{]/gm)) {
+    try {
+      return JSON.parse(out.slice(m.index)) as T;
+    } catch {
+      // not this line
+    }
   }
+  throw new TaskError(
+    `${what}: rabbitmqctl did not answer with JSON: ${lastLines(out, 3)}. ` +
+      'Is the node running? (systemctl status rabbitmq-server)',
+  );
 }
 
 export function mustOk(r: CtlAnswer, what: string): string {
