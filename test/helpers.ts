@@ -2,7 +2,9 @@
 // with the system's own ssh (independent of rmqplay's SSH code).
 import { execFileSync, spawnSync, SpawnSyncReturns } from 'node:child_process';
 import { loadInventories } from '../dist/lib/core/inventory.js';
-import { decrypt, VaultPasswords } from '../dist/lib/util/vault.js';
+import { decrypt, setVaultPasswords, VaultPasswords } from '../dist/lib/util/vault.js';
+import { passwordFromFile } from '../dist/lib/util/vaultpass.js';
+import { ansibleDefaultPath } from '../dist/lib/util/ansiblecfg.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -154,6 +156,11 @@ export function compareWithAnsible(t: any, inv: string): void {
       ...new Set([...(out[g]?.hosts ?? []), ...(out[g]?.children ?? []).flatMap((c: string) => hostsOf(c, seen))]),
     ].sort();
   };
+  // As the CLI does first: the vault passwords (the lab's, named by the ansible.cfg lab up writes).
+  const cfgPassword = ansibleDefaultPath('vault_password_file');
+  const passwords = new VaultPasswords();
+  if (cfgPassword) passwords.add(undefined, passwordFromFile(cfgPassword));
+  setVaultPasswords(passwords);
   const ours = loadInventories([inv]);
   const theirVars = out._meta.hostvars as Record<string, Record<string, unknown>>;
   t.same([...ours.hosts.keys()].sort(), Object.keys(theirVars).sort(), `${inv}: same hosts`);
