@@ -8,7 +8,7 @@
 //     Left out of the bundle, loaded from node_modules when used: ssh2 (its native crypto binding is found
 //     relative to its own files), handlebars and ajv (loaded with require), zx and amqplib (lab, amqp_verify).
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
@@ -60,3 +60,5 @@ await esbuild.build({
   banner: { js: BANNER },
   logLevel: 'warning',
 });
+// The package's bin, run through node_modules/.bin by npx: executable, as tsc's file was.
+chmodSync(join(dist, 'cli.js'), 0o755);
