@@ -68,6 +68,19 @@ export interface PublishReport {
   confirmedIds: string[];
 }
 
+/** p, or an error after ms. */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${Math.round(ms / 1000)} s`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Publishes N persistent, mandatory messages on a ConfirmChannel, a callback each, with a timeout. */
 export async function publishConfirmed(
   conn: ChannelModel,
@@ -76,7 +89,9 @@ export async function publishConfirmed(
   timeoutMs = 30_000,
   startAt = 0,
 ): Promise<PublishReport> {
-  const ch: ConfirmChannel = await conn.createConfirmChannel();
+  // A connection whose node is going down may never answer the channel's opening: give up in time (a timer
+  // that also keeps the process alive while it waits).
+  const ch: ConfirmChannel = await within(conn.createConfirmChannel(), timeoutMs, 'opening a confirm channel');
   const rep: PublishReport = {
     sent: 0,
     confirmed: 0,
