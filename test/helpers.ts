@@ -5,7 +5,7 @@ import { loadInventories } from '../dist/lib/core/inventory.js';
 import { decrypt, setVaultPasswords, VaultPasswords } from '../dist/lib/util/vault.js';
 import { passwordFromFile } from '../dist/lib/util/vaultpass.js';
 import { ansibleDefaultPath } from '../dist/lib/util/ansiblecfg.js';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -110,7 +110,14 @@ export function lab(args: string[]): SpawnSyncReturns<string> {
 }
 
 /** Fresh, empty lab hosts: down, then up. */
+/** Handlers an earlier test's failed or killed run left pending (.rmqplay/, core/handlerstate.ts) would run
+ *  first in the next test's run: each test starts from its own hosts, not from another test's leftovers. */
+export function forgetPendingHandlers(): void {
+  rmSync('.rmqplay', { recursive: true, force: true });
+}
+
 export function freshLab(nodes = 3): LabHost[] {
+  forgetPendingHandlers();
   const d = lab(['down']);
   if (d.status !== 0) throw new Error(`lab down failed: ${d.stderr}`);
   const u = lab(['up', '--nodes', String(nodes)]);
@@ -138,6 +145,7 @@ export function verifyCreds(): { user: string; password: string } {
 
 /** A healthy cluster of at least 3 nodes: the one a previous test left, or a new 3-node one built by site.yml. */
 export function ensureCluster(): LabHost[] {
+  forgetPendingHandlers();
   const up = existsSync('inventory/lab.yml') && labHosts().length >= 3 && lab(['status']).status === 0;
   if (up && rmqplay(['playbooks/verify.yml', '-i', 'lab']).status === 0) return labHosts();
   const hosts = freshLab(3);
