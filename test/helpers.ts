@@ -214,3 +214,6 @@ echo 'ops:${opsPassword}' | chpasswd
 echo 'ops ALL=(ALL) ALL' > /etc/sudoers.d/ops`,
   );
 }
+
+/** Debian's python3 (it has the ansible-core and PyYAML the comparisons import), else the one on PATH. */
+export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';

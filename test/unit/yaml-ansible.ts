@@ -3,7 +3,7 @@
 // as Ansible users write them giving the same files as ansible-playbook on this machine.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isUnsafe, loadYaml, loadYamlFile, posAtPath, posOf } from '../../dist/lib/language/yaml.js';
@@ -11,10 +11,12 @@ import { convertBySchema } from '../../dist/lib/language/convert.js';
 import { argumentErrors } from '../../dist/lib/core/schema.js';
 import { loadPlaybook } from '../../dist/lib/core/playbook.js';
 import { file } from '../../dist/lib/modules/builtin/file.js';
-import { rmqplay } from '../helpers.js';
+import { PYTHON, rmqplay } from '../helpers.js';
 
 // No ansible.cfg of this folder (the lab's names its vault's password file): vault values stay unreadable here.
-process.env.ANSIBLE_CONFIG = '/dev/null';
+const emptyCfg = join(mkdtempSync(join(tmpdir(), 'rmqplay-cfg-')), 'ansible.cfg');
+writeFileSync(emptyCfg, '');
+process.env.ANSIBLE_CONFIG = emptyCfg;
 
 // PyYAML's reading of each file named as JSON: infinities and NaN as text, `!unsafe` as rmqplay represents it.
 const PYLOAD = `
@@ -40,11 +42,11 @@ function normalize(v: unknown): unknown {
   return v;
 }
 
-const hasPyYaml = spawnSync('python3', ['-c', 'import yaml'], { encoding: 'utf8' }).status === 0;
+const hasPyYaml = spawnSync(PYTHON, ['-c', 'import yaml'], { encoding: 'utf8' }).status === 0;
 
 /** PyYAML's reading of files, by path, in one python process. */
 function pyyaml(paths: string[]): Record<string, unknown> {
-  const r = spawnSync('python3', ['-c', PYLOAD, ...paths], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(PYTHON, ['-c', PYLOAD, ...paths], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`PyYAML could not read ${paths.join(', ')}: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
