@@ -2,6 +2,7 @@
 // with the system's own ssh (independent of rmqplay's SSH code).
 import { execFileSync, spawnSync, SpawnSyncReturns } from 'node:child_process';
 import { loadInventories } from '../dist/lib/core/inventory.js';
+import type { RunEvents } from '../dist/lib/core/report.js';
 import { decrypt, setVaultPasswords, VaultPasswords } from '../dist/lib/util/vault.js';
 import { passwordFromFile } from '../dist/lib/util/vaultpass.js';
 import { ansibleDefaultPath } from '../dist/lib/util/ansiblecfg.js';
@@ -217,3 +218,10 @@ echo 'ops ALL=(ALL) ALL' > /etc/sudoers.d/ops`,
 
 /** Debian's python3 (it has the ansible-core and PyYAML the comparisons import), else the one on PATH. */
 export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+/** Scheduler events that do nothing, but for those a test listens to. */
+export function runEvents(listen: Partial<RunEvents> = {}): RunEvents {
+  const none = () => {};
+  const quiet = { play: none, taskStart: none, result: none, hostDone: none, rescued: none, taskEnd: none };
+  return { ...quiet, message: none, handlers: none, ...listen };
+}

@@ -12,7 +12,8 @@ import { loadInventories } from '../../dist/lib/core/inventory.js';
 import { ItemOutcome, runOnHost, ExecEnv, HostRun } from '../../dist/lib/core/executor.js';
 import { InventoryVars, PlayVars } from '../../dist/lib/core/variables.js';
 import { Scheduler } from '../../dist/lib/core/scheduler.js';
-import { RunEvents, TaskEvent } from '../../dist/lib/core/report.js';
+import { TaskEvent } from '../../dist/lib/core/report.js';
+import { runEvents } from '../helpers.js';
 
 function setup(tasksYaml: string, extraVars: Record<string, unknown> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rmqplay-exec-'));
@@ -145,16 +146,10 @@ t.test('scheduler: one connection per host through the connect option, typed eve
   };
   const lines: TaskEvent[] = [];
   const done: string[] = [];
-  const events: RunEvents = {
-    play: () => {},
-    taskStart: () => {},
+  const events = runEvents({
     result: (e: TaskEvent) => lines.push(e),
     hostDone: (h: string, status: string) => done.push(`${h} ${status}`),
-    rescued: () => {},
-    taskEnd: () => {},
-    message: () => {},
-    handlers: () => {},
-  };
+  });
   const opts = { check: false, diff: false, tags: [], skipTags: [], extraVars: s.extraVars, forks: 5 };
   const sched = new Scheduler(s.pb, s.inv, { ...opts, forceHandlers: false, connect }, events);
   const end = await sched.run();
@@ -183,16 +178,7 @@ t.test('scheduler: a notification runs the handler of that name and every handle
   );
   const invFile = join(dir, 'hosts.ini');
   writeFileSync(invFile, 'h1 ansible_connection=local\n');
-  const events: RunEvents = {
-    play: () => {},
-    taskStart: () => {},
-    result: () => {},
-    hostDone: () => {},
-    rescued: () => {},
-    taskEnd: () => {},
-    message: () => {},
-    handlers: () => {},
-  };
+  const events = runEvents();
   const opts = { check: false, diff: false, tags: [], skipTags: [], forks: 5, forceHandlers: false };
   const sched = new Scheduler(
     loadPlaybook(pbFile),

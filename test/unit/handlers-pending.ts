@@ -5,13 +5,13 @@ import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { events, Ev, pairs, rmqplay } from '../helpers.js';
+import { events, Ev, pairs, rmqplay, runEvents } from '../helpers.js';
 import { LocalHost } from '../../dist/lib/connection/local.js';
 import { ConnectError } from '../../dist/lib/util/errors.js';
 import { loadPlaybook } from '../../dist/lib/core/playbook.js';
 import { loadInventories } from '../../dist/lib/core/inventory.js';
 import { Scheduler } from '../../dist/lib/core/scheduler.js';
-import { HandlersEvent, RunEvents } from '../../dist/lib/core/report.js';
+import { HandlersEvent } from '../../dist/lib/core/report.js';
 
 // About ten CLI calls: tap's default 30 s is too short on a busy machine.
 t.setTimeout(300_000);
@@ -167,16 +167,7 @@ t.test('a host cut off after a notification keeps it for the next run (in-proces
   writeFileSync(invFile, 'h1 ansible_connection=local\n');
   const state = join(dir, '.rmqplay', 'handlers-hosts.json');
   const seen: HandlersEvent[] = [];
-  const events: RunEvents = {
-    play: () => {},
-    taskStart: () => {},
-    result: () => {},
-    hostDone: () => {},
-    rescued: () => {},
-    taskEnd: () => {},
-    message: () => {},
-    handlers: (e: HandlersEvent) => seen.push(e),
-  };
+  const events = runEvents({ handlers: (e: HandlersEvent) => seen.push(e) });
   // The connection drops at the second task, as a host that goes away does.
   const cut = async (name: string) => {
     const host = new LocalHost(name);
