@@ -30,6 +30,8 @@ export interface ConnectionFlags {
 
 export class Connections {
   private open = new Map<string, Promise<Host>>();
+  /** Per host: whether ansible_user (or ansible_ssh_user) decides the login, so remote_user does not. */
+  private userByVar = new Map<string, boolean>();
 
   constructor(
     private varsOf: (host: string) => Record<string, unknown>,
@@ -39,16 +41,20 @@ export class Connections {
 
   /** The connection to a host; remoteUser is the play's or task's remote_user (rendered), if any. */
   get(name: string, remoteUser?: string): Promise<Host> {
-    // Only the connection variables are rendered here: others may need the play's variables.
-    const extraData = this.flags.extraData ?? {};
-    const merged = { ...this.varsOf(name), ...this.flags.extraVars, ...extraData };
-    // ansible_user (inventory or -e) outranks remote_user: then every remote_user is the same login.
-    const byVar = ['ansible_user', 'ansible_ssh_user'].some((k) => merged[k] !== undefined);
+    // ansible_user (inventory or -e) outranks remote_user: then every remote_user is the same login. Decided
+    // once per host: get() runs for every task, the host's variables are merged only when needed.
+    let byVar = this.userByVar.get(name);
+    if (byVar === undefined) {
+      const merged = this.mergedVars(name);
+      byVar = ['ansible_user', 'ansible_ssh_user'].some((k) => merged[k] !== undefined);
+      this.userByVar.set(name, byVar);
+    }
     const user = byVar ? undefined : remoteUser;
     const key = user === undefined ? name : `${name}\u0000${user}`;
     let c = this.open.get(key);
     if (!c) {
-      const vars = lazyVars(merged, new Set(Object.keys(extraData)));
+      // Only the connection variables are rendered here: others may need the play's variables.
+      const vars = lazyVars(this.mergedVars(name), new Set(Object.keys(this.flags.extraData ?? {})));
       const conn: Record<string, unknown> = {};
       for (const k of Object.keys(vars)) if (k.startsWith('ansible_')) conn[k] = vars[k];
       const login: LoginOptions = { ...this.flags.login, ...(user === undefined ? {} : { remoteUser: user }) };
@@ -57,6 +63,11 @@ export class Connections {
       c.catch(() => this.open.delete(key));
     }
     return c;
+  }
+
+  /** A host's inventory variables under -e, as the login reads them. */
+  private mergedVars(name: string): Record<string, unknown> {
+    return { ...this.varsOf(name), ...this.flags.extraVars, ...(this.flags.extraData ?? {}) };
   }
 
   /** Closes every connection; with RMQPLAY_STATS, prints their counts on stderr first. */
