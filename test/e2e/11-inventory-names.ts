@@ -58,6 +58,5 @@ t.test('FQDN and IP-address inventory names on the running cluster', async (t) =
     t.same(runningNodes(h), nodes, `${h.name}: the same three nodes run`);
     t.equal(startedAt(h), before[h.name], `${h.name}: never restarted`);
   }
-
-  t.equal(rmqplay([SITE, '-i', 'lab']).status, 0, 'and back to the lab inventory');
+  // The next test's site.yml run (-i lab) puts the lab's /etc/hosts lines back.
 });
