@@ -51,6 +51,9 @@ await esbuild.build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
+  // import() of ssh2 and amqplib becomes require(): a script run through node:vm can import() only with
+  // --experimental-vm-modules on Node 20 (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG).
+  supported: { 'dynamic-import': false },
   sourcemap: true,
   external: ['ssh2', 'cpu-features', 'zx', 'amqplib', 'handlebars', 'ajv'],
   // The sources are ES modules: import.meta.url is the bundle's own address.

@@ -34,12 +34,8 @@ if (cacheFile) {
     cachedData = undefined;
   }
 }
-const script = new Script(wrap(fs.readFileSync(file, 'utf8')), {
-  filename: file,
-  cachedData,
-  // The bundle imports ssh2 and amqplib with import(), as the sources do; Node resolves them from here.
-  importModuleDynamically: (specifier) => import(specifier),
-});
+// The bundle has no import() (scripts/build.mjs): node:vm would need --experimental-vm-modules for it.
+const script = new Script(wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
 if (cacheFile && (!cachedData || script.cachedDataRejected)) process.once('exit', save);
 const bundle = { exports: {}, filename: file, id: '.', loaded: false };
 script.runInThisContext()(bundle.exports, createRequire(file), bundle, file, __dirname);
