@@ -255,7 +255,15 @@ export async function main(argv: string[]): Promise<number> {
 /** Loads and validates everything, then runs the plays. */
 async function run(opts: CliOptions, report: Reporter): Promise<RunEnd> {
   const core = await import('./core/runner.js');
-  const { loadInventories, checkNotify, checkVariables, loadPlaybook, resolvePlaybookPath, Scheduler } = core;
+  const {
+    addImplicitLocalhost,
+    loadInventories,
+    checkNotify,
+    checkVariables,
+    loadPlaybook,
+    resolvePlaybookPath,
+    Scheduler,
+  } = core;
   const { loadVaultPasswords, setVaultPasswords, checkRabbitNodes, handlerStatePath } = core;
   // Before anything is read: inventories, vars files and playbooks may hold vaulted values.
   setVaultPasswords(await loadVaultPasswords(opts.vault));
@@ -265,6 +273,10 @@ async function run(opts: CliOptions, report: Reporter): Promise<RunEnd> {
   const found = resolvePlaybookPath(opts.playbook);
   if (found.note) process.stderr.write(`rmqplay: ${found.note}\n`);
   const pb = loadPlaybook(found.path);
+  addImplicitLocalhost(
+    inv,
+    pb.plays.map((p) => p.hosts),
+  );
   const names = new Set<string>();
   for (const h of inv.hosts.keys()) for (const k of Object.keys(inv.hostVars(h))) names.add(k);
   const extra = { ...opts.extraVars, ...opts.extraData };

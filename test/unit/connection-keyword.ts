@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { LocalHost } from '../../dist/lib/connection/local.js';
 import { defaultConnect } from '../../dist/lib/core/connections.js';
 import { loadPlaybook } from '../../dist/lib/core/playbook.js';
-import { loadInventories } from '../../dist/lib/core/inventory.js';
+import { addImplicitLocalhost, loadInventories } from '../../dist/lib/core/inventory.js';
+import { matchHosts } from '../../dist/lib/core/patterns.js';
 import { Scheduler } from '../../dist/lib/core/scheduler.js';
 import { rmqplay, runEvents } from '../helpers.js';
 
@@ -121,4 +122,38 @@ t.test('precedence: ansible_connection > task keyword > play keyword > -c > ssh'
 t.test('ansible_connection that rmqplay does not have: the host cannot be reached, and why', async (t) => {
   await t.rejects(defaultConnect('h1', { ansible_connection: 'docker' }), /h1: cannot connect: connection docker:/);
   t.ok((await defaultConnect('h1', { ansible_connection: 'local' })) instanceof LocalHost);
+});
+
+t.test("hosts: localhost, not in the inventory: Ansible's implicit localhost, local, in no group", async (t) => {
+  const dir = folder(
+    [
+      '- hosts: localhost',
+      '  gather_facts: false',
+      '  tasks:',
+      '    - command: touch "{{ root }}/{{ inventory_hostname }}-{{ groups.all | length }}-{{ shared }}"',
+      '- hosts: all',
+      '  gather_facts: false',
+      '  tasks:',
+      '    - command: touch "{{ root }}/all-{{ inventory_hostname }}"',
+      '',
+    ].join('\n'),
+    `[all:vars]\nshared=yes\n[web]\nweb1 ansible_connection=local\n`,
+  );
+  const r = rmqplay(['pb.yml', '-i', 'hosts.ini', '-e', `root=${dir}`], { cwd: dir });
+  t.equal(r.status, 0, r.stdout + r.stderr);
+  t.ok(existsSync(join(dir, 'localhost-1-yes')), 'ran here, with the variables of all; groups.all is web1 alone');
+  t.ok(existsSync(join(dir, 'all-web1')));
+  t.notOk(existsSync(join(dir, 'all-localhost')), 'hosts: all does not reach the implicit localhost');
+
+  const inv = loadInventories([join(dir, 'hosts.ini')]);
+  addImplicitLocalhost(inv, ['web']);
+  t.notOk(inv.hosts.has('localhost'), 'only when a play names it');
+  addImplicitLocalhost(inv, ['web:localhost']);
+  t.same(matchHosts(inv, 'web:localhost'), ['web1', 'localhost']);
+  t.same(matchHosts(inv, 'all'), ['web1']);
+  t.same(matchHosts(inv, 'local*'), [], 'nor a glob');
+  const listed = loadInventories([join(dir, 'hosts.ini')]);
+  listed.host('localhost').vars = { ansible_host: '127.0.0.1' };
+  addImplicitLocalhost(listed, ['localhost']);
+  t.same(listed.hosts.get('localhost')!.vars, { ansible_host: '127.0.0.1' }, 'an inventory that has it keeps its own');
 });
