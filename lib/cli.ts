@@ -15,6 +15,7 @@ import {
   VaultError,
 } from './util/errors.js';
 import { parseKv, RAW_PARAMS } from './language/kv.js';
+import { connectionKind, CONNECTIONS } from './connection/host.js';
 import type { Reporter } from './core/report.js';
 import type { RunOptions } from './core/scheduler.js';
 import { collectSecrets, redact } from './util/secrets.js';
@@ -27,7 +28,8 @@ import type { VaultSources } from './util/vaultpass.js';
 
 export const USAGE = `Usage: rmqplay PLAYBOOK [-i INVENTORY]... [--check] [--diff] [--limit PATTERN]
                [--tags T] [--skip-tags T] [-e KEY=VALUE | -e @FILE]... [--forks N] [--json]
-               [--force-handlers] [-u USER] [--private-key FILE] [--vault-password-file F]
+               [--force-handlers] [-u USER] [--private-key FILE] [-c local|ssh]
+               [--vault-password-file F]
        rmqplay lab up [--nodes N] [--subnet 10.77.0.0/24] [--cache DIR]
        rmqplay lab down | status | kill NODE | cut NODE | heal NODE | start NODE
        rmqplay vault create|encrypt|decrypt|view|edit|encrypt_string|rekey [FILE...] (see rmqplay vault --help)
@@ -39,6 +41,8 @@ playbook, its imports, templates, variables and the inventory have been validate
                       or a list of hosts: host1,host2:2222,
   -u, --user U        log in as U (below remote_user and the inventory's ansible_user, as in Ansible)
       --private-key F log in with the key F (below ansible_ssh_private_key_file)
+  -c, --connection C  connect with C: ssh (the default; smart and paramiko are ssh too) or local (run on
+                      this machine); below the play's or task's connection and ansible_connection
   -C, --check         dry run: report what would change, change nothing
   -D, --diff          show unified diffs of files that change (or would)
   -l, --limit P       only hosts matching the pattern P (a:b, a:!b, a:&b, globs)
@@ -103,6 +107,16 @@ export async function parseArgs(argv: string[]): Promise<CliOptions> {
       case '--user':
         o.login.user = val();
         break;
+      case '-c':
+      case '--connection': {
+        const c = val();
+        if (!connectionKind(c)) {
+          const known = Object.keys(CONNECTIONS).join(', ');
+          throw new OptionsError(`-c ${c}: rmqplay has the connections ${known}; write -c local or -c ssh`);
+        }
+        o.connection = c;
+        break;
+      }
       case '--private-key':
       case '--key-file':
         o.login.privateKey = val();
@@ -241,7 +255,15 @@ export async function main(argv: string[]): Promise<number> {
 /** Loads and validates everything, then runs the plays. */
 async function run(opts: CliOptions, report: Reporter): Promise<RunEnd> {
   const core = await import('./core/runner.js');
-  const { loadInventories, checkNotify, checkVariables, loadPlaybook, resolvePlaybookPath, Scheduler } = core;
+  const {
+    addImplicitLocalhost,
+    loadInventories,
+    checkNotify,
+    checkVariables,
+    loadPlaybook,
+    resolvePlaybookPath,
+    Scheduler,
+  } = core;
   const { loadVaultPasswords, setVaultPasswords, checkRabbitNodes, handlerStatePath } = core;
   // Before anything is read: inventories, vars files and playbooks may hold vaulted values.
   setVaultPasswords(await loadVaultPasswords(opts.vault));
@@ -251,6 +273,10 @@ async function run(opts: CliOptions, report: Reporter): Promise<RunEnd> {
   const found = resolvePlaybookPath(opts.playbook);
   if (found.note) process.stderr.write(`rmqplay: ${found.note}\n`);
   const pb = loadPlaybook(found.path);
+  addImplicitLocalhost(
+    inv,
+    pb.plays.map((p) => p.hosts),
+  );
   const names = new Set<string>();
   for (const h of inv.hosts.keys()) for (const k of Object.keys(inv.hostVars(h))) names.add(k);
   const extra = { ...opts.extraVars, ...opts.extraData };

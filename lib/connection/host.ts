@@ -19,6 +19,19 @@ export interface PutOptions {
   become?: Become;
 }
 
+/** The connections rmqplay has, by Ansible's names for them (smart and paramiko are its SSH here). */
+export const CONNECTIONS: Record<string, 'ssh' | 'local'> = {
+  ssh: 'ssh',
+  smart: 'ssh',
+  paramiko: 'ssh',
+  local: 'local',
+};
+
+/** The connection a name (connection:, -c, ansible_connection) means, or undefined when rmqplay has none. */
+export function connectionKind(name: string): 'ssh' | 'local' | undefined {
+  return Object.prototype.hasOwnProperty.call(CONNECTIONS, name) ? CONNECTIONS[name] : undefined;
+}
+
 export interface Host {
   readonly name: string;
   run(script: string, opts?: RunOptions): Promise<RunResult>;

@@ -24,6 +24,8 @@ export class Inventory {
   hosts = new Map<string, InventoryHost>();
   groups = new Map<string, Group>();
   sources: string[] = [];
+  /** Ansible's implicit localhost, when the inventory has none and a play names it: in no group, not in all. */
+  implicit = new Set<string>();
 
   constructor() {
     this.group('all');
@@ -50,7 +52,7 @@ export class Inventory {
 
   /** All hosts of a group, through its children, in definition order. */
   groupHosts(name: string, seen = new Set<string>()): string[] {
-    if (name === 'all') return [...this.hosts.keys()];
+    if (name === 'all') return this.explicit();
     const g = this.groups.get(name);
     if (!g || seen.has(name)) return [];
     seen.add(name);
@@ -64,7 +66,12 @@ export class Inventory {
     const grouped = new Set<string>();
     for (const g of this.groups.values())
       if (g.name !== 'all' && g.name !== 'ungrouped') for (const h of g.hosts) grouped.add(h);
-    return [...this.hosts.keys()].filter((h) => !grouped.has(h));
+    return this.explicit().filter((h) => !grouped.has(h));
+  }
+
+  /** The inventory's own hosts: all but the implicit localhost. */
+  explicit(): string[] {
+    return [...this.hosts.keys()].filter((h) => !this.implicit.has(h));
   }
 
   /** Groups a host belongs to, directly or through children, without 'all'. */
@@ -116,6 +123,17 @@ export function resolveInventoryPath(arg: string, cwd = process.cwd()): string {
       `inventory "${arg}" is ambiguous: ${candidates.join(', ')} all exist; pass one path with -i`,
     );
   return candidates[0];
+}
+
+/** Ansible's implicit localhost: a play whose pattern names localhost, which the inventory does not have, runs
+ *  on this machine with the local connection. As in Ansible, that host is in no group (not in all, so no
+ *  `hosts: all` and no glob reaches it) and takes the variables of the group all. */
+export function addImplicitLocalhost(inv: Inventory, patterns: string[]): void {
+  if (inv.hosts.has('localhost')) return;
+  const named = patterns.some((p) => p.split(/[:,]/).some((term) => term.trim().replace(/^[!&]/, '') === 'localhost'));
+  if (!named) return;
+  inv.host('localhost').vars = { ansible_connection: 'local' };
+  inv.implicit.add('localhost');
 }
 
 export function loadInventories(args: string[], cwd = process.cwd()): Inventory {

@@ -20,7 +20,7 @@ export function matchHosts(inv: Inventory, pattern: string): string[] {
 }
 
 function one(inv: Inventory, p: string): string[] {
-  if (p === 'all' || p === '*') return [...inv.hosts.keys()];
+  if (p === 'all' || p === '*') return inv.explicit();
   if (inv.groups.has(p)) return inv.groupHosts(p);
   if (inv.hosts.has(p)) return [p];
   if (p.includes('*') || p.includes('?')) {
@@ -34,7 +34,7 @@ function one(inv: Inventory, p: string): string[] {
     );
     const out = new Set<string>();
     for (const g of inv.groups.keys()) if (re.test(g)) for (const h of inv.groupHosts(g)) out.add(h);
-    for (const h of inv.hosts.keys()) if (re.test(h)) out.add(h);
+    for (const h of inv.explicit()) if (re.test(h)) out.add(h);
     return [...out];
   }
   return [];

@@ -13,6 +13,7 @@ import { freeFormArgs } from '../language/kv.js';
 import { isSecretName } from '../util/secrets.js';
 import { isFactName } from '../modules/builtin/setup.js';
 import { PACKAGE_ROOT } from '../util/package.js';
+import { connectionKind, CONNECTIONS } from '../connection/host.js';
 
 export { PACKAGE_ROOT };
 
@@ -42,6 +43,8 @@ export interface Task {
   becomeMethod?: string;
   /** The login user (Ansible's remote_user): above -u, below ansible_user (core/connections.ts). */
   remoteUser?: string;
+  /** The connection keyword (local, ssh): above -c, below ansible_connection (core/connections.ts). */
+  connection?: string;
   throttle?: number | string;
   /** include_tasks resolved at run time (a templated name, or a loop): its tasks when the name is static. */
   include?: { name: string; keyword: string; tasks?: Task[] };
@@ -106,6 +109,8 @@ export interface Play {
   becomeUser?: string;
   becomeMethod?: string;
   remoteUser?: string;
+  /** The connection keyword (local, ssh): above -c, below ansible_connection (core/connections.ts). */
+  connection?: string;
   environment?: unknown;
   /** gather_facts (on unless false): facts are gathered only when the play reads one (readsFacts). */
   gatherFacts: boolean;
@@ -166,6 +171,14 @@ class Loader {
 
   err(where: Where | undefined, file: string, reason: string): void {
     this.errors.push(new PlaybookError(where ?? { file }, reason));
+  }
+
+  /** A play's or task's connection: a connection rmqplay has, or a template (checked when rendered). */
+  connectionKeyword(v: string | undefined, where: Where | undefined, file: string): string | undefined {
+    if (v === undefined || v.includes('{{') || connectionKind(v)) return v;
+    const known = Object.keys(CONNECTIONS).join(', ');
+    this.err(where, file, `connection: ${v} is not a connection rmqplay has; write one of ${known}`);
+    return undefined;
   }
 
   warn(where: Where | undefined, file: string, text: string): void {
@@ -418,6 +431,7 @@ class Loader {
       becomeUser: raw.become_user,
       becomeMethod: raw.become_method,
       remoteUser: raw.remote_user,
+      connection: this.connectionKeyword(raw.connection, where, file),
       environment: raw.environment,
       gatherFacts: !isFalse(raw.gather_facts),
       strategy: raw.strategy ?? 'linear',
@@ -536,6 +550,7 @@ class Loader {
       environment: raw.environment === undefined ? [] : [raw.environment],
       becomeMethod: raw.become_method,
       remoteUser: raw.remote_user,
+      connection: this.connectionKeyword(raw.connection, where, file),
       throttle: raw.throttle,
       register: raw.register,
       notify: [raw.notify ?? []].flat(),
@@ -759,6 +774,7 @@ export function inheritFrom(c: Task, p: Task): Task {
     becomeUser: c.becomeUser ?? p.becomeUser,
     becomeMethod: c.becomeMethod ?? p.becomeMethod,
     remoteUser: c.remoteUser ?? p.remoteUser,
+    connection: c.connection ?? p.connection,
     ignoreErrors: c.ignoreErrors ?? p.ignoreErrors,
     noLog: c.noLog ?? p.noLog,
     delegateTo: c.delegateTo ?? p.delegateTo,

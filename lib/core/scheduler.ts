@@ -39,6 +39,8 @@ export interface RunOptions {
   forceHandlers: boolean;
   /** -u and --private-key from the command line. */
   login?: { user?: string; privateKey?: string };
+  /** -c/--connection from the command line: below the connection keyword and ansible_connection. */
+  connection?: string;
   /** Makes a Host for an inventory host; SSH by default, replaceable in tests. */
   connect?: Connect;
   /** The file that keeps handlers left pending by a failed run (core/handlerstate.ts); none: not kept. */
@@ -193,7 +195,7 @@ export class Scheduler {
     const connectOne = async (h: string) => {
       const s = this.state(h);
       try {
-        s.host = await this.connections.get(h, this.remoteUser(run, undefined, h));
+        s.host = await this.connections.get(h, this.remoteUser(run, undefined, h), this.connection(run, undefined, h));
       } catch (e) {
         s.unreachable = true;
         const where = formatWhere(run.play.where);
@@ -386,13 +388,23 @@ export class Scheduler {
     return String(renderString(String(raw), run.vars.forTask(t ?? gatherTask(run.play), host)));
   }
 
-  /** The task's connection: the play's, or another login when the task's remote_user is not the play's. */
+  /** connection of the task, else of the play, rendered for the host; undefined when neither sets one. */
+  private connection(run: PlayRun, t: Task | undefined, host: string): string | undefined {
+    const raw = t?.connection ?? run.play.connection;
+    if (raw === undefined || raw === null) return undefined;
+    if (!String(raw).includes('{{')) return String(raw);
+    return String(renderString(String(raw), run.vars.forTask(t ?? gatherTask(run.play), host)));
+  }
+
+  /** The task's connection: the play's, or another when the task's remote_user or connection is not the play's. */
   private async taskHost(run: PlayRun, t: Task, host: string): Promise<{ host: Host; env: ExecEnv }> {
     const s = this.state(host);
-    if (t.remoteUser === undefined || t.remoteUser === run.play.remoteUser) return { host: s.host!, env: run.env };
+    const sameUser = t.remoteUser === undefined || t.remoteUser === run.play.remoteUser;
+    const sameConnection = t.connection === undefined || t.connection === run.play.connection;
+    if (sameUser && sameConnection) return { host: s.host!, env: run.env };
     const user = this.remoteUser(run, t, host);
     const env: ExecEnv = { ...run.env, connection: (name) => this.connections.get(name, user) };
-    return { host: await this.connections.get(host, user), env };
+    return { host: await this.connections.get(host, user, this.connection(run, t, host)), env };
   }
 
   private async onHost(run: PlayRun, t: Task, host: string, barrier = new Barrier()): Promise<TaskOutcome> {

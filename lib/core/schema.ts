@@ -53,6 +53,7 @@ export const TASK_KEYWORDS: Record<string, object> = {
   become_user: { type: 'string' },
   become_method: { type: 'string' },
   remote_user: { type: 'string' },
+  connection: { type: 'string' },
   throttle: { type: ['integer', 'string'] },
   run_once: boolish,
   delegate_to: { type: 'string' },
@@ -109,9 +110,9 @@ export const PLAY_KEYS: Record<string, object> = {
   // On unless false; facts are gathered only when the play reads one.
   gather_facts: boolish,
   remote_user: { type: 'string' },
+  connection: { type: 'string' },
   // Accepted for Ansible compatibility; they change nothing here.
   gather_subset: strOrList,
-  connection: { type: 'string' },
   ignore_unreachable: boolish,
   order: { type: 'string' },
   collections: strOrList,

@@ -1,5 +1,5 @@
 // The package's root folder: the nearest folder above this file that holds a package.json. The same from
-// tsc's output (dist/lib/util/package.js) and from the bundled command line (dist/lib/cli.js).
+// tsc's output (dist/lib/util/package.js) and from the bundled command line (dist/lib/cli-bundle.cjs).
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
