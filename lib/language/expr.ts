@@ -3,7 +3,7 @@
 // `r.stdout.startswith('ok')`. Evaluated on nunjucks' parse tree by jinja.ts: no eval, no prototypes.
 import { evaluate, parseExpression, Scope } from './jinja.js';
 import { freeVars } from './jinja-vars.js';
-import { strict, truthy } from './values.js';
+import { strict, truthy, Undefined } from './values.js';
 
 const TRUE_WORDS = /^(true|yes|on|y|1)$/i;
 const FALSE_WORDS = /^(false|no|off|n|0|)$/i;
@@ -24,6 +24,13 @@ export function evalExpr(src: string | boolean, vars: Record<string, unknown>): 
     if (FALSE_WORDS.test(word)) return false;
   }
   return truthy(value);
+}
+
+/** An expression's value (debug's `var`, which Ansible templates as "{{ var }}"); undefined when a name or
+ *  attribute it reads does not exist. */
+export function exprValue(src: string, vars: Record<string, unknown>): unknown {
+  const value = evaluate(parseExpression(src), new Scope(vars));
+  return value instanceof Undefined ? undefined : value;
 }
 
 /** Root variable names an expression reads, for the strict check before connecting.
