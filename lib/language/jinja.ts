@@ -2,10 +2,11 @@
 // itself. nunjucks' own compiler turns templates into JavaScript and reaches prototypes through any
 // attribute (`range.constructor`); here a lookup reads own properties of data only, undefined is strict
 // (an error naming the variable), and the semantics are Python's (== compares lists and dicts by value).
-// Only nunjucks' parser (and its lexer) is loaded, not its environment, compiler and loaders.
-import nunjucksParser from 'nunjucks/src/parser.js';
+// Only nunjucks' parser (and its lexer) is loaded, not its environment, compiler and loaders; jinja-parser.ts
+// reads tests (`is`) with Jinja's grammar.
 import { didYouMean } from '../util/similar.js';
 import { FILTERS, filterName, LENIENT_FILTERS, TESTS, LENIENT_TESTS, callMethod } from './filters.js';
+import { parseTemplate } from './jinja-parser.js';
 import { prepareLiterals } from './literals.js';
 import { GLOBALS } from './lookups.js';
 import { pyStr, truthy, pyEquals, Undefined, strict, ownGet } from './values.js';
@@ -34,11 +35,6 @@ export interface JNode {
   key?: JNode;
 }
 
-interface NunjucksParser {
-  parse(src: string, extensions: unknown[], opts: { trimBlocks: boolean }): JNode;
-}
-const parser = nunjucksParser as NunjucksParser;
-
 /** Python's literals, under either spelling: never variables. */
 const LITERALS: Record<string, unknown> = { True: true, False: false, None: null, true: true, false: false };
 
@@ -51,9 +47,7 @@ export function parseJinja(text: string, playbook = false): JNode {
   let tree = trees.get(key);
   if (tree) return tree;
   try {
-    tree = leftToRight(
-      parser.parse(prepareLiterals(trimAfterCommentsAndRaw(text), playbook), [], { trimBlocks: true }),
-    );
+    tree = leftToRight(parseTemplate(prepareLiterals(trimAfterCommentsAndRaw(text), playbook), { trimBlocks: true }));
   } catch (e) {
     throw syntaxError(e as Error & { lineno?: number; colno?: number }, text);
   }
