@@ -1094,7 +1094,13 @@ export function checkVariables(
         const f = findFile(pb.dir, t.file, t.role, 'templates', src);
         const text = readFileSync(f, 'utf8');
         noteFacts(text);
-        need(templateVars(text, f), t, `template ${f}`, t.where);
+        // An included template is checked as part of the one that includes it (its facts too).
+        const find = (name: string) => {
+          const inc = findFile(pb.dir, t.file, t.role, 'templates', name);
+          noteFacts(readFileSync(inc, 'utf8'));
+          return inc;
+        };
+        need(templateVars(text, f, find), t, `template ${f}`, t.where);
       } catch (e) {
         errors.push(new PlaybookError(t.where, (e as Error).message));
       }
