@@ -272,14 +272,14 @@ async function run(opts: CliOptions, report: Reporter): Promise<RunEnd> {
   const inv = loadInventories(opts.inventories.length ? opts.inventories : ['inventory'], process.cwd());
   const found = resolvePlaybookPath(opts.playbook);
   if (found.note) process.stderr.write(`rmqplay: ${found.note}\n`);
-  const pb = loadPlaybook(found.path);
+  const extra = { ...opts.extraVars, ...opts.extraData };
+  const pb = loadPlaybook(found.path, extra);
   addImplicitLocalhost(
     inv,
     pb.plays.map((p) => p.hosts),
   );
   const names = new Set<string>();
   for (const h of inv.hosts.keys()) for (const k of Object.keys(inv.hostVars(h))) names.add(k);
-  const extra = { ...opts.extraVars, ...opts.extraData };
   const errs = pb.plays.flatMap((p) => [
     ...checkVariables(pb, p, names, extra),
     ...checkNotify(p),

@@ -14,6 +14,7 @@ import { isSecretName } from '../util/secrets.js';
 import { isFactName } from '../modules/builtin/setup.js';
 import { PACKAGE_ROOT } from '../util/package.js';
 import { connectionKind, CONNECTIONS } from '../connection/host.js';
+import { reservedNames, reservedWarning } from './reserved.js';
 
 export { PACKAGE_ROOT };
 
@@ -186,6 +187,16 @@ class Loader {
     if (!this.warnings.includes(w)) this.warnings.push(w);
   }
 
+  private reservedSeen = new Set<string>();
+  /** Ansible's warning for a play-level variable with a reserved name (core/reserved.ts): once per name. */
+  warnReserved(vars: unknown, file: string, where?: Where): void {
+    for (const name of reservedNames(vars)) {
+      if (this.reservedSeen.has(name)) continue;
+      this.reservedSeen.add(name);
+      this.warn(posOf(vars, name) ?? where, file, reservedWarning(name));
+    }
+  }
+
   /** A role's folder: roles/ beside the file, beside the playbook, beside the current role, the package's. */
   findRole(name: string, from: string, current?: Role): string | undefined {
     const dirs = [
@@ -206,7 +217,7 @@ class Loader {
     extra: { vars?: Record<string, unknown>; params?: Record<string, unknown>; when?: (string | boolean)[] },
     tags: string[],
     seen: string[],
-  ): { role: Role; tasks: Task[] } | undefined {
+  ): { role: Role; tasks: Task[]; varSources: [unknown, string][] } | undefined {
     const dir = this.findRole(ref.name, from, current);
     if (!dir) {
       const looked = "roles/ beside the playbook or in the package's playbooks/roles/";
@@ -215,12 +226,16 @@ class Loader {
     }
     const fileIn = (sub: string, base = 'main') =>
       [base, `${base}.yml`, `${base}.yaml`].map((m) => join(dir, sub, m)).find((f) => existsSync(f) && !isDir(f));
+    // Where each variable was written (defaults, vars, the role entry's vars), for warnings.
+    const varSources: [unknown, string][] = [];
     const readVars = (sub: string, base?: string) => {
       const f = fileIn(sub, base);
       if (base && base !== 'main' && !f) this.err(where, from, `role "${ref.name}": ${sub}/${base} not found`);
       const d = f ? loadYamlFile(f) : null;
+      if (f && d) varSources.push([d, f]);
       return (d && typeof d === 'object' ? d : {}) as Record<string, unknown>;
     };
+    if (extra.vars) varSources.push([extra.vars, from]);
     const role: Role = {
       name: ref.name,
       path: dir,
@@ -237,7 +252,7 @@ class Loader {
       this.handlerFiles.add(hf);
       this.playHandlers.push(...this.loadTaskFile(hf, role, true));
     }
-    return { role, tasks };
+    return { role, tasks, varSources };
   }
 
   /** A task file: in the current role's tasks/, then where imports are looked for. */
@@ -370,6 +385,7 @@ class Loader {
 
   loadPlay(raw: Record<string, any>, file: string, where: Where): Play | undefined {
     if (!this.schemaCheck('play', raw, file, [], raw, Object.keys(PLAY_KEYS))) return undefined;
+    this.warnReserved(raw.vars, file, posOf(raw, 'vars'));
     const varsFiles: Record<string, unknown> = {};
     for (const vf of [raw.vars_files ?? []].flat()) {
       const target = this.resolveImport(file, vf);
@@ -378,6 +394,7 @@ class Loader {
         continue;
       }
       const data = loadYamlFile(target);
+      this.warnReserved(data, target);
       if (data && typeof data === 'object' && !Array.isArray(data)) Object.assign(varsFiles, data);
       else if (data !== null)
         this.err(posOf(data) ?? { file: target, line: 1 }, target, 'a vars file is a mapping of names to values');
@@ -410,6 +427,7 @@ class Loader {
         [file],
       );
       if (!loaded) continue;
+      for (const [v, f] of loaded.varSources) this.warnReserved(v, f);
       roles.push(loaded.role);
       roleTasks.push(...loaded.tasks);
     }
@@ -638,6 +656,7 @@ class Loader {
       if (!loaded) return;
       // As in Ansible, an imported role's defaults and vars are the play's; an included one's are its own.
       if (roleKey === 'import_role' || spec.public === true) this.playRoles.push(loaded.role);
+      if (roleKey === 'import_role') for (const [v, f] of loaded.varSources) this.warnReserved(v, f);
       const tasks = loaded.tasks.map((c) => inheritFrom(c, common()));
       if (roleKey === 'import_role') return tasks;
       // Ansible reports an include_role on each host (ok, or skipped by its when) before the role's tasks.
@@ -945,9 +964,11 @@ export function resolvePlaybookPath(arg: string, cwd = process.cwd()): { path: s
   return { path: hit, note: `${arg}: using ${displayPath(hit)}` };
 }
 
-export function loadPlaybook(file: string): LoadedPlaybook {
+/** `extraVars`: the -e variables, for the reserved-name warning (Ansible checks them with each play's). */
+export function loadPlaybook(file: string, extraVars?: Record<string, unknown>): LoadedPlaybook {
   const abs = resolvePlaybookPath(file).path;
   const loader = new Loader(dirname(abs));
+  loader.warnReserved(extraVars, '-e');
   const plays = loader.loadPlaybook(abs);
   if (loader.errors.length) throw new PlaybookErrors(loader.errors);
   return { file: abs, dir: dirname(abs), plays, warnings: loader.warnings };
@@ -1089,7 +1110,13 @@ export function checkVariables(
         const f = findFile(pb.dir, t.file, t.role, 'templates', src);
         const text = readFileSync(f, 'utf8');
         noteFacts(text);
-        need(templateVars(text, f), t, `template ${f}`, t.where);
+        // An included template is checked as part of the one that includes it (its facts too).
+        const find = (name: string) => {
+          const inc = findFile(pb.dir, t.file, t.role, 'templates', name);
+          noteFacts(readFileSync(inc, 'utf8'));
+          return inc;
+        };
+        need(templateVars(text, f, find), t, `template ${f}`, t.where);
       } catch (e) {
         errors.push(new PlaybookError(t.where, (e as Error).message));
       }

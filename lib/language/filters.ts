@@ -459,6 +459,8 @@ export const TESTS: Record<string, Test> = Object.assign(Object.create(null), {
   subset: (v: unknown, args: unknown[]) => list(v).every((x) => list(args[0]).some((y) => pyEquals(x, y))),
   superset: (v: unknown, args: unknown[]) => list(args[0]).every((x) => list(v).some((y) => pyEquals(x, y))),
   abs: (v: unknown) => typeof v === 'string' && v.startsWith('/'),
+  true: (v: unknown) => v === true,
+  false: (v: unknown) => v === false,
 });
 
 /** Python's shlex.quote, which Ansible's quote filter is: safe words stay bare. */

@@ -1,19 +1,21 @@
 // Before any connection: the free variables of Jinja text (names read that no loop or set binds), and
 // unknown filters, tests and statements, found by walking nunjucks' parse tree.
-import { checkFilter, checkTest, JNode, testOf } from './jinja.js';
+import { checkFilter, checkTest, JNode, macroParams, TemplateFinder, testOf, withInclude } from './jinja.js';
 import { filterName } from './filters.js';
 import { GLOBALS, PROVIDED } from './lookups.js';
 
 const NOT_VARIABLES = new Set(['True', 'False', 'None', 'true', 'false', 'none']);
-const UNSUPPORTED = new Set(['Macro', 'Caller', 'Import', 'FromImport', 'Include', 'Extends', 'Block']);
+const UNSUPPORTED = new Set(['Caller', 'Import', 'FromImport', 'Extends', 'Block']);
 /** What these read may be undefined: `x | default(1)`, `x is defined`. */
 const OPTIONAL_FILTERS = new Set(['default', 'd']);
 const OPTIONAL_TESTS = new Set(['defined', 'undefined']);
 
-/** Every name a set statement assigns anywhere in the template (bound for the whole text: no false alarms). */
+/** Every name a set statement or a macro assigns anywhere in the template (bound for the whole text: no
+ *  false alarms). */
 function setTargets(n: JNode | null | undefined, out: Set<string>): void {
   if (!n || typeof n !== 'object') return;
   if (n.typename === 'Set') for (const t of n.targets ?? []) out.add(String(t.value));
+  if (n.typename === 'Macro') out.add(String(n.name?.value));
   for (const c of childNodes(n)) setTargets(c, out);
 }
 
@@ -43,8 +45,9 @@ function atNode(n: JNode, check: () => void): void {
   }
 }
 
-/** The root variable names a parse tree reads. */
-export function freeVars(tree: JNode): string[] {
+/** The root variable names a parse tree reads, and those of the templates it includes (`finder`: where
+ *  they are; without it an include is an error). */
+export function freeVars(tree: JNode, finder?: TemplateFinder): string[] {
   const out = new Set<string>();
   const bound = new Set<string>();
   setTargets(tree, bound);
@@ -102,6 +105,20 @@ export function freeVars(tree: JNode): string[] {
       case 'Set':
         visit(n.value as JNode | undefined, scope);
         visit(n.body, scope);
+        return;
+      case 'Macro': {
+        const { names, defaults } = macroParams(n);
+        const inner = new Set([...scope, ...names]);
+        for (const d of defaults.values()) visit(d, inner);
+        visit(n.body, inner);
+        return;
+      }
+      case 'Include':
+        withInclude(n, finder, (included) => {
+          const inner = new Set(scope);
+          setTargets(included, inner);
+          visit(included, inner);
+        });
         return;
       default:
         if (UNSUPPORTED.has(n.typename))

@@ -2,10 +2,12 @@
 // itself. nunjucks' own compiler turns templates into JavaScript and reaches prototypes through any
 // attribute (`range.constructor`); here a lookup reads own properties of data only, undefined is strict
 // (an error naming the variable), and the semantics are Python's (== compares lists and dicts by value).
-// Only nunjucks' parser (and its lexer) is loaded, not its environment, compiler and loaders.
-import nunjucksParser from 'nunjucks/src/parser.js';
+// Only nunjucks' parser (and its lexer) is loaded, not its environment, compiler and loaders; jinja-parser.ts
+// reads tests (`is`) with Jinja's grammar.
+import { readFileSync } from 'node:fs';
 import { didYouMean } from '../util/similar.js';
 import { FILTERS, filterName, LENIENT_FILTERS, TESTS, LENIENT_TESTS, callMethod } from './filters.js';
+import { parseTemplate } from './jinja-parser.js';
 import { prepareLiterals } from './literals.js';
 import { GLOBALS } from './lookups.js';
 import { pyStr, truthy, pyEquals, Undefined, strict, ownGet } from './values.js';
@@ -32,12 +34,8 @@ export interface JNode {
   ops?: JNode[];
   type?: string;
   key?: JNode;
+  template?: JNode;
 }
-
-interface NunjucksParser {
-  parse(src: string, extensions: unknown[], opts: { trimBlocks: boolean }): JNode;
-}
-const parser = nunjucksParser as NunjucksParser;
 
 /** Python's literals, under either spelling: never variables. */
 const LITERALS: Record<string, unknown> = { True: true, False: false, None: null, true: true, false: false };
@@ -51,9 +49,7 @@ export function parseJinja(text: string, playbook = false): JNode {
   let tree = trees.get(key);
   if (tree) return tree;
   try {
-    tree = leftToRight(
-      parser.parse(prepareLiterals(trimAfterCommentsAndRaw(text), playbook), [], { trimBlocks: true }),
-    );
+    tree = leftToRight(parseTemplate(prepareLiterals(trimAfterCommentsAndRaw(text), playbook), { trimBlocks: true }));
   } catch (e) {
     throw syntaxError(e as Error & { lineno?: number; colno?: number }, text);
   }
@@ -124,15 +120,19 @@ export function singleExpression(tree: JNode): JNode | undefined {
   return parts[0];
 }
 
+/** The file a template's `{% include 'name' %}` names (the template module's search path); throws if none. */
+export type TemplateFinder = (name: string) => string;
+
 /** Variables in scope: loop and set targets over the template's variables (own properties only). */
 export class Scope {
   private readonly local = new Map<string, unknown>();
   constructor(
     private readonly root: Record<string, unknown>,
     private readonly parent?: Scope,
+    readonly finder?: TemplateFinder,
   ) {}
   child(): Scope {
-    return new Scope(this.root, this);
+    return new Scope(this.root, this, this.finder);
   }
   set(name: string, value: unknown): void {
     this.local.set(name, value);
@@ -337,6 +337,11 @@ function call(n: JNode, scope: Scope): unknown {
     const a = argsOf(argNodes, scope);
     return callMethod(self, method, a.args);
   }
+  const local = callee.typename === 'Symbol' ? scope.get(String(callee.value)) : undefined;
+  if (local instanceof JinjaMacro) {
+    const a = argsOf(argNodes, scope);
+    return local.call(a.args, a.kwargs);
+  }
   const fn = callee.typename === 'Symbol' ? GLOBALS[String(callee.value)] : undefined;
   const known = callee.typename === 'Symbol' && Object.prototype.hasOwnProperty.call(GLOBALS, String(callee.value));
   if (!known || typeof fn !== 'function') {
@@ -374,6 +379,11 @@ export function renderNodes(n: JNode | null | undefined, scope: Scope): string {
       return '';
     case 'Capture':
       return renderNodes(n.body, scope);
+    case 'Macro':
+      scope.set(String(n.name?.value), new JinjaMacro(n, scope));
+      return '';
+    case 'Include':
+      return withInclude(n, scope.finder, (tree) => renderNodes(tree, scope.child()));
     default:
       if (STATEMENTS_UNSUPPORTED.has(n.typename))
         throw new Error(`"${n.typename.toLowerCase()}" is not supported in rmqplay templates (line ${n.lineno + 1})`);
@@ -386,7 +396,70 @@ function outputText(v: unknown): string {
   return v === null || v === undefined ? '' : pyStr(v);
 }
 
-const STATEMENTS_UNSUPPORTED = new Set(['Macro', 'Caller', 'Import', 'FromImport', 'Include', 'Extends', 'Block']);
+const STATEMENTS_UNSUPPORTED = new Set(['Caller', 'Import', 'FromImport', 'Extends', 'Block']);
+
+/** A `{% macro name(a, b=1) %}`: called as a function, it renders its body with its arguments set,
+ *  in the scope it was defined in. */
+class JinjaMacro {
+  constructor(
+    private readonly node: JNode,
+    private readonly scope: Scope,
+  ) {}
+  call(args: unknown[], kwargs: Record<string, unknown>): string {
+    const name = String(this.node.name?.value);
+    const { names, defaults } = macroParams(this.node);
+    if (args.length > names.length)
+      throw new Error(`macro "${name}" takes ${names.length} argument(s), ${args.length} given`);
+    for (const k of Object.keys(kwargs))
+      if (!names.includes(k)) throw new Error(`macro "${name}" has no argument "${k}"`);
+    const inner = this.scope.child();
+    names.forEach((p, i) => {
+      if (i < args.length) inner.set(p, args[i]);
+      else if (Object.hasOwn(kwargs, p)) inner.set(p, kwargs[p]);
+      else if (defaults.has(p)) inner.set(p, strict(evaluate(defaults.get(p)!, inner)));
+      else inner.set(p, new Undefined(`"${p}" is undefined (an argument of macro "${name}" not given)`));
+    });
+    return renderNodes(this.node.body, inner);
+  }
+}
+
+/** A macro's argument names, and the default values' expressions. */
+export function macroParams(n: JNode): { names: string[]; defaults: Map<string, JNode> } {
+  const names: string[] = [];
+  const defaults = new Map<string, JNode>();
+  for (const a of n.args?.children ?? []) {
+    if (a.typename !== 'KeywordArgs') {
+      names.push(String(a.value));
+      continue;
+    }
+    for (const pair of a.children ?? []) {
+      names.push(String(pair.key?.value));
+      defaults.set(String(pair.key?.value), pair.value as JNode);
+    }
+  }
+  return { names, defaults };
+}
+
+const including: string[] = [];
+
+/** Runs `use` on the parse tree of the template an `{% include %}` names (a quoted name, found by the
+ *  finder); errors say which included file. Jinja drops one newline at the end of an included file. */
+export function withInclude<T>(n: JNode, finder: TemplateFinder | undefined, use: (tree: JNode) => T): T {
+  const name = n.template?.typename === 'Literal' ? n.template.value : undefined;
+  if (typeof name !== 'string')
+    throw new Error(`{% include %} takes a template's name as a quoted string (line ${n.lineno + 1})`);
+  if (!finder) throw new Error(`{% include '${name}' %} is only for template files (line ${n.lineno + 1})`);
+  const file = finder(name);
+  if (including.includes(file)) throw new Error(`${name} includes itself (line ${n.lineno + 1})`);
+  including.push(file);
+  try {
+    return use(parseJinja(readFileSync(file, 'utf8').replace(/\n$/, '')));
+  } catch (e) {
+    throw new Error(`in included template ${name} (${file}): ${(e as Error).message}`);
+  } finally {
+    including.pop();
+  }
+}
 
 function assign(n: JNode, scope: Scope): void {
   const value = n.value ? strict(evaluate(n.value as JNode, scope)) : renderNodes(n.body, scope);
@@ -432,9 +505,17 @@ export function iterable(v: unknown): unknown[] {
   throw new Error(`${pyStr(v)} cannot be looped over`);
 }
 
-/** A template's text: every `{{ }}` as Python's str() of its value. */
-export function renderJinjaText(text: string, vars: Record<string, unknown>): string {
-  return renderNodes(parseJinja(text), new Scope(vars));
+/** A template's text: every `{{ }}` as Python's str() of its value. `finder`: where includes are. */
+export function renderJinjaText(text: string, vars: Record<string, unknown>, finder?: TemplateFinder): string {
+  // Jinja drops the source's last newline (keep_trailing_newline is off), then Ansible's templar adds
+  // newlines back until the output ends with as many as the source does.
+  const out = renderNodes(parseJinja(text.replace(/\n$/, '')), new Scope(vars, undefined, finder));
+  const missing = trailingNewlines(text) - trailingNewlines(out);
+  return missing > 0 ? out + '\n'.repeat(missing) : out;
+}
+
+function trailingNewlines(s: string): number {
+  return s.length - s.replace(/\n+$/, '').length;
 }
 
 /** A playbook string: exactly one `{{ x }}` yields x's value itself, anything else its text. */

@@ -46,13 +46,19 @@ function depthAfter(token: string, depth: number, open: string, close: string): 
   return Math.max(0, depth + opened - closed);
 }
 
-/** Splits on spaces, keeping quoted text and Jinja blocks whole (splitter.py split_args). */
+/**
+ * Splits on spaces, keeping quoted text and Jinja blocks whole (splitter.py split_args, as ansible-core 2.14
+ * has it, quirks included: a line that is one word inside a Jinja block is joined with a second newline,
+ * and a space or newline before the first word is an error, "Unable to parse argument string").
+ */
 export function splitArgs(args: string): string[] {
   if (!args) return [];
   const params: string[] = [];
-  const addToLast = (s: string) => {
-    if (!params.length) params.push('');
-    params[params.length - 1] += s;
+  // Where Python indexes params[-1] of an empty list (an IndexError, that parse_kv reports as this).
+  const last = () => {
+    if (!params.length)
+      throw new Error(`Unable to parse argument string (a space or newline before the first word): ${args}`);
+    return params.length - 1;
   };
   const items = args.split('\n');
   let quote: string | undefined;
@@ -67,7 +73,7 @@ export function splitArgs(args: string): string[] {
     tokens.forEach((token, idx) => {
       // Runs of spaces are kept, to be joined back as written.
       if (token === '' && idx !== 0) {
-        addToLast(' ');
+        params[last()] += ' ';
         return;
       }
       if (token === '\\' && !insideQuotes) {
@@ -82,7 +88,10 @@ export function splitArgs(args: string): string[] {
         params.push(token);
         appended = true;
       } else if (inJinja() || insideQuotes || wasInsideQuotes) {
-        addToLast(idx > 0 ? ' ' + token : token);
+        const i = last();
+        if (idx === 0 && wasInsideQuotes) params[i] += token;
+        else if (tokens.length > 1) params[i] += (idx > 0 ? ' ' : '') + token;
+        else params[i] += '\n' + token;
         appended = true;
       }
       const depths = [printDepth, blockDepth, commentDepth];
@@ -97,7 +106,7 @@ export function splitArgs(args: string): string[] {
       if (!inJinja() && !insideQuotes && !appended && token !== '') params.push(token);
     });
     // Newlines between lines are kept (inside quotes and blocks too), unless a lone "\" continued the line.
-    if (items.length > 1 && itemIdx !== items.length - 1 && !lineContinuation) addToLast('\n');
+    if (items.length > 1 && itemIdx !== items.length - 1 && !lineContinuation) params[last()] += '\n';
   });
   if (inJinja() || insideQuotes)
     throw new Error(`failed at splitting arguments, either an unbalanced jinja2 block or quotes: ${args}`);
@@ -145,6 +154,13 @@ function separator(word: string): number {
   return pos;
 }
 
+/** Python's str.strip(): its whitespace is not JavaScript's (\x1c-\x1f and \x85 are, \ufeff is not). */
+const PY_SPACE = '[\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+const PY_STRIP = new RegExp(`^${PY_SPACE}+|${PY_SPACE}+$`, 'g');
+function pyStrip(s: string): string {
+  return s.replace(PY_STRIP, '');
+}
+
 /**
  * k=v words to a mapping (splitter.py parse_kv). With `command` (a command line: command, shell), only
  * Ansible's command options (COMMAND_KV) are taken out; every other word stays in the free-form text.
@@ -166,7 +182,7 @@ export function parseKv(args: string, command = false): Record<string, string> {
     }
     const key = x.slice(0, pos);
     if (command && !COMMAND_KV.includes(key)) raw.push(word);
-    else setOwn(options, key.trim(), unquote(x.slice(pos + 1).trim()));
+    else setOwn(options, pyStrip(key), unquote(pyStrip(x.slice(pos + 1))));
   }
   if (raw.length) setOwn(options, RAW_PARAMS, joinArgs(raw));
   return options;

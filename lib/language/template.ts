@@ -3,7 +3,9 @@
 // as written). A string that is exactly one {{ x }} yields x's value itself, so lists stay lists.
 import type HandlebarsLib from 'handlebars';
 import { createRequire } from 'node:module';
-import { parseJinja, renderJinjaText, renderJinjaValue } from './jinja.js';
+import { parseJinja, renderJinjaText, renderJinjaValue, TemplateFinder } from './jinja.js';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { freeVars } from './jinja-vars.js';
 import { setOwn } from '../util/objects.js';
 import { isUnsafe, UNSAFE_KEY } from './yaml.js';
@@ -122,9 +124,29 @@ function isHandlebars(file: string | undefined): boolean {
 
 /** Throws a plain Error that says what is wrong and where, when the syntax of a template file is wrong
  *  (for Jinja also an unknown filter, test or statement). */
-export function checkSyntax(text: string, file?: string): void {
+export function checkSyntax(text: string, file?: string, find?: TemplateFinder): void {
   if (isHandlebars(file)) handlebars().parse(normalize(text));
-  else freeVars(parseJinja(text));
+  else freeVars(parseJinja(text), includeFinder(file, find));
+}
+
+/** Where a template file's `{% include 'name' %}` is looked for: where `find` looks (the template module's
+ *  search path: the role's templates/, beside the task file, the playbook's templates/...), then beside
+ *  the including file. */
+export function includeFinder(file: string | undefined, find?: TemplateFinder): TemplateFinder | undefined {
+  if (file === undefined) return find;
+  return (name) => {
+    let problem: Error | undefined;
+    if (find) {
+      try {
+        return find(name);
+      } catch (e) {
+        problem = e as Error;
+      }
+    }
+    const beside = join(dirname(file), name);
+    if (existsSync(beside)) return beside;
+    throw problem ?? new Error(`template "${name}" not found beside ${file}`);
+  };
 }
 
 /** Renders a playbook string once, as Jinja. What it yields is data: it is never rendered again, whatever
@@ -137,12 +159,17 @@ export function renderString(text: string, vars: Record<string, unknown>): unkno
 }
 
 /** A template file's text: Jinja2 (with ansible_managed), or Handlebars for .hbs files. */
-export function renderTemplate(text: string, vars: Record<string, unknown>, file?: string): string {
+export function renderTemplate(
+  text: string,
+  vars: Record<string, unknown>,
+  file?: string,
+  find?: TemplateFinder,
+): string {
   if (isHandlebars(file)) return compiled(text)(vars, RUNTIME);
   const withManaged = Object.prototype.hasOwnProperty.call(vars, 'ansible_managed')
     ? vars
     : { ...vars, ansible_managed: ANSIBLE_MANAGED };
-  return renderJinjaText(text, withManaged);
+  return renderJinjaText(text, withManaged, includeFinder(file, find));
 }
 
 /** Ansible's default ansible_managed string. */
@@ -208,9 +235,9 @@ function lazyValue(name: string, raw: unknown, view: Record<string, unknown>): (
 /** The root variable names a template reads (for the strict check before any connection): a playbook
  *  string or a template file (`.hbs` is Handlebars, other files and strings are Jinja). Throws on bad
  *  syntax, and on an unknown filter or test (naming the nearest). */
-export function templateVars(text: string, file?: string): string[] {
+export function templateVars(text: string, file?: string, find?: TemplateFinder): string[] {
   if (file === undefined) return holdsTemplate(text) ? freeVars(parseJinja(text, true)) : [];
-  if (!file.endsWith('.hbs')) return freeVars(parseJinja(text));
+  if (!file.endsWith('.hbs')) return freeVars(parseJinja(text), includeFinder(file, find));
   return handlebarsVars(text);
 }
 

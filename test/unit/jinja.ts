@@ -68,7 +68,8 @@ t.test('errors say what is wrong and where', async (t) => {
   t.throws(() => exprVars('x is defind'), /unknown test "defind" \(did you mean "defined"\?\)/);
   t.throws(() => templateVars('a\n\n{% endfro %}', 'x.j2'), /line 3, column \d+: unknown block tag: endfro/);
   t.throws(() => templateVars('{% if a %}\nx\n', 'x.j2'), /at the end \(line 3\): expected elif, else, or endif/);
-  t.throws(() => templateVars('{% include "other.j2" %}', 'x.j2'), /"include" is not supported/);
+  t.throws(() => templateVars('{% extends "other.j2" %}', 'x.j2'), /"extends" is not supported/);
+  t.throws(() => templateVars('{% include "other.j2" %}', 'x.j2'), /template "other.j2" not found beside x.j2/);
   t.throws(() => renderString('{{ "a".nomethod() }}', {}), /str has no method "nomethod"/);
   t.throws(() => renderString("{{ lookup('nope', 'x') }}", {}), /unknown lookup "nope"/);
 });

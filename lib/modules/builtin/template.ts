@@ -22,7 +22,7 @@ export const template: TaskType<TemplateArgs, WriteState & { content: Buffer }, 
     if (String(args.src).includes('{{')) return undefined;
     const file = find('templates', args.src);
     try {
-      checkSyntax(withoutNul(decode(readFileSync(file)).text), file);
+      checkSyntax(withoutNul(decode(readFileSync(file)).text), file, (name) => find('templates', name));
     } catch (e) {
       return `template ${file} has a syntax error: ${(e as Error).message.split('\n')[0]}`;
     }
@@ -33,7 +33,9 @@ export const template: TaskType<TemplateArgs, WriteState & { content: Buffer }, 
     let content: Buffer;
     try {
       const source = decode(readFileSync(file));
-      content = encodeOutput(renderKeepingNul(source.text, resolveVars(ctx.vars), file), source.encoding);
+      const vars = resolveVars(ctx.vars);
+      const rendered = renderKeepingNul(source.text, vars, file, (name) => ctx.findFile('templates', name));
+      content = encodeOutput(rendered, source.encoding);
     } catch (e) {
       throw new TaskError(`template ${file}: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -62,7 +64,12 @@ function withoutNul(text: string): string {
   return text.includes('\0') ? text.replaceAll('\0', NUL_MARK) : text;
 }
 
-function renderKeepingNul(text: string, vars: Record<string, unknown>, file: string): string {
-  if (!text.includes('\0')) return renderTemplate(text, vars, file);
-  return renderTemplate(withoutNul(text), vars, file).replaceAll(NUL_MARK, '\0');
+function renderKeepingNul(
+  text: string,
+  vars: Record<string, unknown>,
+  file: string,
+  find: (name: string) => string,
+): string {
+  if (!text.includes('\0')) return renderTemplate(text, vars, file, find);
+  return renderTemplate(withoutNul(text), vars, file, find).replaceAll(NUL_MARK, '\0');
 }
