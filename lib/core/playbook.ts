@@ -634,7 +634,16 @@ class Loader {
     const roleKey = ['import_role', 'include_role'].find((k) => raw[k] !== undefined);
     if (roleKey) {
       if (beside(roleKey)) return;
-      const spec = raw[roleKey];
+      let spec = raw[roleKey];
+      // `import_role: name=r tasks_from=x`, the k=v form Ansible accepts too.
+      if (typeof spec === 'string') {
+        try {
+          spec = freeFormArgs(spec);
+        } catch (e) {
+          this.err(posOf(raw, roleKey), file, `${roleKey}: ${(e as Error).message}`);
+          return;
+        }
+      }
       if (!this.schemaCheck('roleImport', spec, file, [roleKey], raw)) return;
       if (String(spec.name).includes('{{') || loopKey) {
         const what = loopKey ? 'a loop' : 'a templated role name';

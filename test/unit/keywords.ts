@@ -21,7 +21,7 @@ t.test('keywords', async (t) => {
     ['become', 'root\n', 'become_user through sudo'],
     ['local', 'controller', 'local_action'],
     ['delegated', 'delegated\n', 'delegate_to: localhost'],
-    ['role-other', 'alt given\n', 'import_role: tasks_from, defaults_from, vars'],
+    ['role-other', 'alt given\n', 'import_role (k=v form): tasks_from, defaults_from, vars'],
     ['role-main', 'hi\n', 'include_role'],
     ['role-handler', 'handled\n', "the role's handler ran"],
     ['included', 'one world first second\n', 'include_vars: file (templated values), dir and name'],
