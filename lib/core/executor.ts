@@ -12,7 +12,7 @@ import { evalExpr } from '../language/expr.js';
 import { renderDeep, renderString } from '../language/template.js';
 import { taskTypes } from '../modules/index.js';
 import { Change, Pending } from '../modules/pending.js';
-import { Args, TaskCtx, TaskType } from '../modules/task.js';
+import { Args, RunShared, TaskCtx, TaskType } from '../modules/task.js';
 import { ConnectError, SkipTask, TaskError, UnknownState } from '../util/errors.js';
 import { assignOwn, overlay, setOwn } from '../util/objects.js';
 import { collectAllStrings, collectSecrets, redact } from '../util/secrets.js';
@@ -70,6 +70,8 @@ export interface ExecEnv {
   connection(name: string): Promise<Host>;
   /** The check-mode overlay of another host of the play. */
   pendingOf(name: string): Pending;
+  /** What the tasks of the run share (TaskCtx.shared): told of every change applied, on any host. */
+  shared: RunShared;
 }
 
 const isTrue = (v: boolean | string | undefined) => v === true || (typeof v === 'string' && /^(true|yes|1)$/i.test(v));
@@ -422,6 +424,8 @@ async function withRetries(t: Task, hr: HostRun, env: ExecEnv, vars: Record<stri
       const retryable = !(e instanceof UnknownState) && !(e instanceof ConnectError);
       if (attempt < retries && retryable) {
         await sleep(delayMs);
+        // A retry waits for the world to change: what the tasks share is read again.
+        p.ctx.shared.changed();
         continue;
       }
       throw e;
@@ -432,6 +436,7 @@ async function withRetries(t: Task, hr: HostRun, env: ExecEnv, vars: Record<stri
     }
     if (attempt >= retries) throw new TaskError(`condition "${t.until}" still false after ${attempt + 1} attempts`);
     await sleep(delayMs);
+    p.ctx.shared.changed();
   }
 }
 
@@ -467,6 +472,7 @@ async function prepare(t: Task, hr: HostRun, env: ExecEnv, vars: Record<string, 
     taskName: t.name,
     findFile: find,
     barrier: () => hr.barrier?.arrive() ?? Promise.resolve(),
+    shared: env.shared,
   };
   return { type, ctx, args };
 }
@@ -545,6 +551,9 @@ async function once(t: Task, p: Prepared, hr: HostRun): Promise<Step> {
   if (ctx.checkMode) return predict(t, hr, changes, result);
   let failedWhenOverride = false;
   if (changes.length) {
+    // What the run's tasks read before (a RabbitMQ node's state) is read again after any change: told before
+    // (a read during the apply may see half of it) and after.
+    ctx.shared.changed();
     try {
       const r = await type.apply(ctx, changes, args);
       if (r) result = { ...result, ...r };
@@ -553,6 +562,8 @@ async function once(t: Task, p: Prepared, hr: HostRun): Promise<Step> {
       if (!t.failedWhen || !partial) throw e;
       result = { ...result, ...partial };
       failedWhenOverride = true;
+    } finally {
+      ctx.shared.changed();
     }
     await recheck(p, changes);
   }

@@ -3,6 +3,7 @@
 // states and are told to the reporter as typed events.
 import { Host } from '../connection/host.js';
 import { Pending } from '../modules/pending.js';
+import { RunShared } from '../modules/task.js';
 import { formatWhere, RunEnd } from '../util/errors.js';
 import { collectSecrets, redact } from '../util/secrets.js';
 import { Barrier, Semaphore } from '../util/semaphore.js';
@@ -79,6 +80,8 @@ export class Scheduler {
   /** Handlers an earlier run left pending, by host; taken out as a play takes them over. */
   private carried = new Map<string, PendingOnHost>();
   private started = new Date().toISOString();
+  /** Shared by the tasks of every play of this run (TaskCtx.shared). */
+  private shared = new RunShared();
 
   constructor(
     private pb: LoadedPlaybook,
@@ -159,6 +162,7 @@ export class Scheduler {
       playbookDir: this.pb.dir,
       connection: (name) => this.connections.get(name),
       pendingOf: (name) => this.state(name).pending,
+      shared: this.shared,
     };
     const run: PlayRun = { play, hosts, vars, env };
     for (const h of hosts) this.state(h).ended = false;

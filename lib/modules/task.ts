@@ -23,6 +23,36 @@ export interface TaskCtx {
   /** Waits until every host running this task has called barrier too, or has finished the task
    *  (the Erlang cookie: every node stopped and rewritten before any starts). */
   barrier(): Promise<void>;
+  /** What the tasks of this run share (one read of a RabbitMQ node), dropped when any task applies a change. */
+  shared: RunShared;
+}
+
+/** Values read once per run and shared by its tasks (a promise: tasks that ask while it is being read wait
+ *  for the same read). The executor calls changed() before and after any task applies changes on any host,
+ *  and before a retry: every value is read again after that, so nothing planned from it is ever stale. */
+export class RunShared {
+  private values = new Map<string, Promise<unknown>>();
+
+  /** The value of key: read once, until the next change. A read that fails is not kept. */
+  get<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const kept = this.values.get(key);
+    return kept ? (kept as Promise<T>) : this.refresh(key, read);
+  }
+
+  /** Reads key again now (a task waiting for the world to change), and keeps what it reads. */
+  refresh<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const value = read();
+    this.values.set(key, value);
+    value.catch(() => {
+      if (this.values.get(key) === value) this.values.delete(key);
+    });
+    return value;
+  }
+
+  /** Something may have changed: every value is read again when next asked for. */
+  changed(): void {
+    this.values.clear();
+  }
 }
 
 /** A: the arguments, S: what check reads, D: the data a change carries to apply. */

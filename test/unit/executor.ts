@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalHost } from '../../dist/lib/connection/local.js';
 import { Pending } from '../../dist/lib/modules/pending.js';
+import { RunShared } from '../../dist/lib/modules/task.js';
 import { loadPlaybook } from '../../dist/lib/core/playbook.js';
 import { loadInventories } from '../../dist/lib/core/inventory.js';
 import { ItemOutcome, runOnHost, ExecEnv, HostRun } from '../../dist/lib/core/executor.js';
@@ -40,6 +41,7 @@ function executorFor(s: ReturnType<typeof setup>, check: boolean) {
     playbookDir: s.pb.dir,
     connection: async () => new LocalHost(),
     pendingOf: (h: string) => pending[h],
+    shared: new RunShared(),
   };
   const hr: HostRun = { name: 'h1', host: new LocalHost('h1'), pending: pending.h1, facts: facts.h1 };
   const run = async (i: number) => {
@@ -47,7 +49,7 @@ function executorFor(s: ReturnType<typeof setup>, check: boolean) {
     const out = await runOnHost(play.sections[1][i], hr, env, (o: ItemOutcome) => items.push(o));
     return { out, items };
   };
-  return { run, hr, pending };
+  return { run, hr, pending, env };
 }
 
 t.test('executor: typed outcomes for ok, changed, skipped, failed and ignored', async (t) => {
@@ -76,6 +78,49 @@ t.test('executor: typed outcomes for ok, changed, skipped, failed and ignored', 
   const ignored = await ex.run(4);
   t.equal(ignored.out.status, 'failed');
   t.equal(ignored.out.ignored, true, 'ignore_errors marks the failure as ignored');
+});
+
+t.test('executor: what the run shares is read again after any change applied, kept otherwise', async (t) => {
+  const s = setup(
+    [
+      '    - file: { path: "{{ root }}/d", state: directory }',
+      '    - file: { path: "{{ root }}/d", state: directory }',
+      '    - command: /bin/false',
+      '      register: r',
+      '      until: r.rc == 0',
+      '      retries: 1',
+      '      delay: 0',
+      '      ignore_errors: true',
+    ].join('\n') + '\n',
+  );
+  const ex = executorFor(s, false);
+  let reads = 0;
+  const read = () => ex.env.shared.get('node', async () => ++reads);
+  t.equal(await read(), 1, 'first read');
+  t.equal(await read(), 1, 'kept: read once');
+  t.equal((await ex.run(0)).out.status, 'changed');
+  t.equal(await read(), 2, 'a change was applied (a new directory): read again');
+  t.equal((await ex.run(1)).out.status, 'ok');
+  t.equal(await read(), 2, 'nothing applied: kept');
+  await ex.run(2);
+  t.equal(await read(), 3, 'a retry waits for the world to change: read again');
+  const both = await Promise.all([ex.env.shared.get('other', async () => ++reads), read()]);
+  t.same(both, [4, 3], 'tasks asking at once share one read per key');
+  let failures = 0;
+  const failing = () =>
+    ex.env.shared.get('bad', async () => {
+      failures++;
+      throw new Error('no answer');
+    });
+  await t.rejects(failing());
+  await t.rejects(failing());
+  t.equal(failures, 2, 'a failed read is not kept');
+  const check = executorFor(s, true);
+  let checkReads = 0;
+  await check.env.shared.get('node', async () => ++checkReads);
+  t.equal((await check.run(0)).out.status, 'ok', 'check mode: the directory exists now');
+  await check.env.shared.get('node', async () => ++checkReads);
+  t.equal(checkReads, 1, 'check mode applies nothing: read once');
 });
 
 t.test('executor: check mode records pending changes and touches nothing', async (t) => {

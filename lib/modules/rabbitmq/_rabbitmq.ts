@@ -1,5 +1,5 @@
-// Shared by the rabbitmq_* tasks: rabbitmqctl calls with JSON output, and the check-mode rule
-// that a node the package would install cannot be read yet.
+// Shared by the rabbitmq_* tasks: rabbitmqctl calls, and the check-mode rule that a node the package would
+// install cannot be read yet. What the tasks read of a node comes from its snapshot (_snapshot.ts).
 import { TaskError, UnknownState } from '../../util/errors.js';
 import { sh } from '../../connection/quote.js';
 import { TaskCtx } from '../task.js';
@@ -89,25 +89,6 @@ export async function ctl(
   for (const k of keys)
     if (!res[k]) throw new TaskError(`${what}: no answer from the host for ${k}`, { stderr: r.stderr });
   return res;
-}
-
-/** The start of a cluster-wide read in check and real runs: undefined for a cluster this run would
- *  create (every node gets the package: its definitions are those of an empty database), else the
- *  answers of the commands, read through the peers when this node would be started. */
-export async function readCluster(
-  ctx: TaskCtx,
-  subject: string,
-  cmds: Record<string, string>,
-  reading: string,
-): Promise<Record<string, CtlAnswer> | undefined> {
-  if (brandNewCluster(ctx)) return undefined;
-  const peers = needNode(ctx, subject);
-  return ctl(ctx, cmds, reading, peers);
-}
-
-/** A listing that must succeed and be JSON; command names it in messages ("rabbitmqctl list_vhosts"). */
-export function listing<T>(answer: CtlAnswer, command: string): T {
-  return json<T>(mustOk(answer, command), command.replace(/^rabbitmqctl /, ''));
 }
 
 /** Applies changes whose data is a rabbitmqctl command, all in one round trip; a failure names its change. */

@@ -1,10 +1,11 @@
 // Cluster membership: this node is a member of the cluster the seed node belongs to.
-// Reads `cluster_status --formatter json` once; joins one node at a time (parallel joins race);
-// never resets a node that holds other members.
+// Reads the node's snapshot (shared with the other rabbitmq_* tasks); joins one node at a time (parallel joins
+// race); never resets a node that holds other members.
 import { TaskError } from '../../util/errors.js';
 import { sh } from '../../connection/quote.js';
 import { TaskCtx, TaskType } from '../task.js';
-import { ctl, json, needNode, nodeName, oneAtATime } from './_rabbitmq.js';
+import { ctl, needNode, nodeName, oneAtATime } from './_rabbitmq.js';
+import { part, snapshot } from './_snapshot.js';
 import { lastLines } from '../builtin/_output.js';
 
 interface ClusterArgs {
@@ -61,21 +62,9 @@ export const rabbitmq_cluster: TaskType<ClusterArgs, ClusterState> = {
         running: [],
       };
     }
-    const r = await ctl(
-      ctx,
-      { self: 'echo rabbit@$(hostname -s)', status: 'rabbitmqctl cluster_status --formatter json' },
-      'reading cluster status',
-    );
-    const st = json<{ disk_nodes: string[]; running_nodes: string[] }>(
-      r.status.out,
-      `cluster_status on ${ctx.host.name}`,
-    );
-    return {
-      self: sameNode(ctx, r.self.out.trim()),
-      seed: nodeName(ctx, a.seed),
-      disk: st.disk_nodes ?? [],
-      running: st.running_nodes ?? [],
-    };
+    const s = await snapshot(ctx, 'cluster membership');
+    const c = part(s, 'cluster', 'cluster membership');
+    return { self: sameNode(ctx, s.node), seed: nodeName(ctx, a.seed), disk: c.disc, running: c.running };
   },
   plan(_a, s) {
     if (s.self === s.seed || s.disk.includes(s.seed)) return [];
@@ -89,15 +78,12 @@ export const rabbitmq_cluster: TaskType<ClusterArgs, ClusterState> = {
   async apply(ctx, _changes, a) {
     const seed = nodeName(ctx, a.seed);
     await oneAtATime(seed, async () => {
-      const r = await ctl(
-        ctx,
-        { status: 'rabbitmqctl cluster_status --formatter json', self: 'echo rabbit@$(hostname -s)' },
-        'reading cluster status',
-      );
-      const st = json<{ disk_nodes: string[] }>(r.status.out, 'cluster_status');
-      const self = r.self.out.trim();
-      if (st.disk_nodes.includes(seed)) return;
-      const others = st.disk_nodes.filter((n) => n !== self);
+      // Read again now: an earlier join (one at a time) may have made this one unneeded.
+      const s = await snapshot(ctx, 'cluster membership', { fresh: true });
+      const disc = part(s, 'cluster', 'cluster membership').disc;
+      const self = s.node;
+      if (disc.includes(seed)) return;
+      const others = disc.filter((n) => n !== self);
       if (others.length)
         throw new TaskError(
           `${self} is already clustered with ${others.join(', ')} but not with ${seed}: ` +

@@ -1,7 +1,8 @@
 // A policy on a vhost: pattern, definition, apply-to and priority.
 import { sh } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
-import { applyCtl, listing, readCluster } from './_rabbitmq.js';
+import { applyCtl } from './_rabbitmq.js';
+import { clusterSnapshot, part, Snapshot } from './_snapshot.js';
 
 interface PolicyArgs {
   name: string;
@@ -17,7 +18,7 @@ interface Policy {
   name: string;
   pattern: string;
   'apply-to': string;
-  definition: Record<string, unknown> | string;
+  definition: Record<string, unknown>;
   priority: number;
 }
 
@@ -25,6 +26,22 @@ const canon = (v: unknown): string =>
   JSON.stringify(v, (_k, x) =>
     x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x,
   );
+
+/** The policy as the node's snapshot has it, in the shape list_policies prints; null: none. */
+export function policyState(s: Snapshot, vhost: string, name: string): Policy | null {
+  const p = part(s, 'policies', `policy ${name}`).find((x) => x.vhost === vhost && x.name === name);
+  if (!p) return null;
+  // An Erlang proplist with no pairs is encoded as [].
+  const definition = Array.isArray(p.definition) && !p.definition.length ? {} : p.definition;
+  return {
+    vhost,
+    name,
+    pattern: p.pattern,
+    'apply-to': p.apply_to,
+    definition: definition as Record<string, unknown>,
+    priority: p.priority,
+  };
+}
 
 export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null, string> = {
   name: 'rabbitmq_policy',
@@ -45,12 +62,8 @@ export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null, string> = {
   validate: (a) =>
     a.state !== 'absent' && (!a.pattern || !a.definition) ? 'rabbitmq_policy needs pattern and definition' : undefined,
   async check(ctx, a) {
-    const list = sh`rabbitmqctl list_policies -p ${a.vhost ?? '/'} --formatter json`;
-    const r = await readCluster(ctx, `policy ${a.name}`, { list }, 'listing policies');
-    if (!r) return null;
-    const p = listing<Policy[]>(r.list, 'rabbitmqctl list_policies').find((x) => x.name === a.name);
-    if (p && typeof p.definition === 'string') p.definition = JSON.parse(p.definition);
-    return p ?? null;
+    const s = await clusterSnapshot(ctx, `policy ${a.name}`);
+    return s ? policyState(s, a.vhost ?? '/', a.name) : null;
   },
   plan(a, s) {
     const vhost = a.vhost ?? '/';

@@ -1,9 +1,11 @@
-// A RabbitMQ user: password (checked with authenticate_user, passed on stdin, never printed),
-// tags, and permissions per vhost (vhosts not listed lose theirs).
+// A RabbitMQ user: password (checked against the node's salted hash on the controller, or with
+// authenticate_user on stdin for a hashing this does not know; never printed), tags, and permissions per vhost
+// (vhosts not listed lose theirs).
 import { Change } from '../pending.js';
 import { sh } from '../../connection/quote.js';
-import { TaskType } from '../task.js';
-import { applyCtl, json, listing, readCluster, withStdin } from './_rabbitmq.js';
+import { TaskCtx, TaskType } from '../task.js';
+import { applyCtl, ctl, needNode, withStdin } from './_rabbitmq.js';
+import { clusterSnapshot, part, passwordMatches, Snapshot } from './_snapshot.js';
 
 interface Perm {
   vhost: string;
@@ -23,6 +25,25 @@ interface UserState {
   tags: string[];
   passwordOk: boolean;
   perms: Perm[];
+}
+
+/** The user as the node's snapshot has it; passwordOk undefined: only the node can tell (authenticate_user). */
+export function userState(s: Snapshot, a: UserArgs): Omit<UserState, 'passwordOk'> & { passwordOk?: boolean } {
+  const what = `user ${a.name}`;
+  const u = part(s, 'users', what).find((x) => x.name === a.name);
+  if (!u) return { exists: false, tags: [], passwordOk: false, perms: [] };
+  const perms = part(s, 'permissions', what)
+    .filter((p) => p.user === a.name)
+    .map((p) => ({ vhost: p.vhost, configure: p.configure, write: p.write, read: p.read }));
+  const passwordOk = a.password === undefined ? false : passwordMatches(u, a.password);
+  return { exists: true, tags: [...u.tags].sort(), passwordOk, perms };
+}
+
+/** authenticate_user, the password on stdin (the node's own check, for a hashing passwordMatches does not know). */
+async function authenticate(ctx: TaskCtx, a: UserArgs): Promise<boolean> {
+  const auth = withStdin(a.password ?? '', sh`rabbitmqctl authenticate_user ${a.name}`);
+  const r = await ctl(ctx, { auth }, `checking the password of ${a.name}`, needNode(ctx, `user ${a.name}`));
+  return r.auth.code === 0;
 }
 
 export const rabbitmq_user: TaskType<UserArgs, UserState, string> = {
@@ -57,21 +78,10 @@ export const rabbitmq_user: TaskType<UserArgs, UserState, string> = {
       ? `rabbitmq_user ${a.name}: a password is needed (keep it in group_vars/rabbitmq/vault.yml)`
       : undefined,
   async check(ctx, a) {
-    const cmds = {
-      users: 'rabbitmqctl list_users --formatter json',
-      perms: sh`rabbitmqctl list_user_permissions ${a.name} --formatter json`,
-      auth: withStdin(a.password ?? '', sh`rabbitmqctl authenticate_user ${a.name}`),
-    };
-    const r = await readCluster(ctx, `user ${a.name}`, cmds, `reading user ${a.name}`);
-    if (!r) return { exists: false, tags: [], passwordOk: false, perms: [] };
-    const users = listing<{ user: string; tags: string[] }[]>(r.users, 'rabbitmqctl list_users');
-    const u = users.find((x) => x.user === a.name);
-    return {
-      exists: !!u,
-      tags: (u?.tags ?? []).sort(),
-      passwordOk: !!u && r.auth.code === 0,
-      perms: u && r.perms.code === 0 ? json<Perm[]>(r.perms.out, 'list_user_permissions') : [],
-    };
+    const s = await clusterSnapshot(ctx, `user ${a.name}`);
+    if (!s) return { exists: false, tags: [], passwordOk: false, perms: [] };
+    const st = userState(s, a);
+    return { ...st, passwordOk: st.passwordOk ?? (await authenticate(ctx, a)) };
   },
   plan(a, s) {
     if (a.state === 'absent')

@@ -2,7 +2,8 @@
 import { TaskError } from '../../util/errors.js';
 import { sh } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
-import { applyCtl, listing, readCluster } from './_rabbitmq.js';
+import { applyCtl } from './_rabbitmq.js';
+import { clusterSnapshot, part, Snapshot } from './_snapshot.js';
 
 interface VhostArgs {
   name: string;
@@ -10,6 +11,12 @@ interface VhostArgs {
   state?: 'present' | 'absent';
 }
 type VhostState = { exists: false } | { exists: true; dqt: string };
+
+/** The vhost as the node's snapshot has it (no default queue type set: classic). */
+export function vhostState(s: Snapshot, name: string): VhostState {
+  const v = part(s, 'vhosts', `vhost ${name}`).find((x) => x.name === name);
+  return v ? { exists: true, dqt: v.default_queue_type ?? 'classic' } : { exists: false };
+}
 
 export const rabbitmq_vhost: TaskType<VhostArgs, VhostState, string> = {
   name: 'rabbitmq_vhost',
@@ -24,12 +31,8 @@ export const rabbitmq_vhost: TaskType<VhostArgs, VhostState, string> = {
     additionalProperties: false,
   },
   async check(ctx, a) {
-    const list = 'rabbitmqctl list_vhosts name default_queue_type --formatter json';
-    const r = await readCluster(ctx, `vhost ${a.name}`, { list }, 'listing vhosts');
-    if (!r) return { exists: false };
-    const vhosts = listing<{ name: string; default_queue_type: string }[]>(r.list, 'rabbitmqctl list_vhosts');
-    const v = vhosts.find((x) => x.name === a.name);
-    return v ? { exists: true, dqt: v.default_queue_type } : { exists: false };
+    const s = await clusterSnapshot(ctx, `vhost ${a.name}`);
+    return s ? vhostState(s, a.name) : { exists: false };
   },
   plan(a, s) {
     if (a.state === 'absent')
