@@ -88,6 +88,7 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 const opts = parseOptions(process.argv.slice(2));
+const labCases = [...opts.cases].some((c) => c !== 's');
 
 // ---- running things
 interface Run {
@@ -176,6 +177,7 @@ async function must(label: string, cmd: string, args: string[], env?: NodeJS.Pro
   if (r.code !== 0) {
     say(`bench: ${label} failed (exit ${r.code}):\n    ${tail(r.out)}\n  full output: ${LOG}`);
     await cleanUp();
+    if (rows.length) report();
     process.exit(1);
   }
   return r;
@@ -527,6 +529,51 @@ function table(): string {
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
+/** The table, the notes and bench/results.json, with what has been measured so far. */
+function report(): void {
+  const minutes = (performance.now() - t0) / 60_000;
+  const biggest = peaks.filter((p) => p.hosts === Math.max(...peaks.map((q) => q.hosts)));
+  const peakMiB = biggest.length ? Math.max(...biggest.map((p) => p.KiB)) / 1024 : undefined;
+  say('');
+  say(table());
+  say('');
+  if (peakMiB !== undefined)
+    say(`rmqplay's peak memory (VmHWM), (a) on ${biggest[0].hosts} hosts: ${peakMiB.toFixed(0)} MiB`);
+  for (const r of rows) {
+    for (const [who, s] of [
+      ['rmqplay', r.rmqplay],
+      ['Ansible', r.ansible],
+      ['floor', r.floor],
+    ] as const)
+      for (const p of new Set(s?.problems ?? [])) say(`! ${r.label}, ${r.hosts} hosts, ${who}: ${p}`);
+    for (const n of new Set(r.notes)) say(`note: ${r.label}, ${r.hosts} hosts: ${n}`);
+  }
+  say(`medians of ${opts.runs} run(s), run alternately; ratio = Ansible / rmqplay; took ${minutes.toFixed(1)} min`);
+  say(`load average at the end: ${loadString(loadavg())}`);
+  writeFileSync(
+    RESULTS,
+    JSON.stringify(
+      {
+        started: started.toISOString(),
+        minutes,
+        options: { ...opts, cases: [...opts.cases] },
+        machine: { cpus: cpus().length, memGiB: totalmem() / 2 ** 30, loadBefore: load0, loadAfter: loadavg() },
+        node: process.version,
+        ansible: ansibleVersion.trim(),
+        bundledCli: bundled,
+        peakMemoryMiB: peakMiB === undefined ? undefined : { hosts: biggest[0].hosts, MiB: peakMiB },
+        rows: rows.map((r) => ({
+          ...r,
+          ratio: r.rmqplay.median && r.ansible.median ? r.ansible.median / r.rmqplay.median : undefined,
+        })),
+      },
+      null,
+      1,
+    ) + '\n',
+  );
+  say(`written to ${RESULTS}`);
+}
+
 let cleaned = false;
 async function cleanUp(): Promise<void> {
   if (cleaned) return;
@@ -563,7 +610,6 @@ say(`${ansibleVersion.trim()}, node ${process.version}, ${cpus().length} CPUs, l
 
 process.on('SIGINT', () => void cleanUp().then(() => process.exit(130)));
 if (opts.cases.has('s')) await startup();
-const labCases = [...opts.cases].some((c) => c !== 's');
 if (labCases) {
   say('lab: down first (it only grows, and the first case wants one host)');
   await labDown();
@@ -581,44 +627,4 @@ if (opts.cases.has('d') || opts.cases.has('e')) {
 }
 await cleanUp();
 
-const minutes = (performance.now() - t0) / 60_000;
-const biggest = peaks.filter((p) => p.hosts === Math.max(...peaks.map((q) => q.hosts)));
-const peakMiB = biggest.length ? Math.max(...biggest.map((p) => p.KiB)) / 1024 : undefined;
-say('');
-say(table());
-say('');
-if (peakMiB !== undefined)
-  say(`rmqplay's peak memory (VmHWM), (a) on ${biggest[0].hosts} hosts: ${peakMiB.toFixed(0)} MiB`);
-for (const r of rows) {
-  for (const [who, s] of [
-    ['rmqplay', r.rmqplay],
-    ['Ansible', r.ansible],
-    ['floor', r.floor],
-  ] as const)
-    for (const p of new Set(s?.problems ?? [])) say(`! ${r.label}, ${r.hosts} hosts, ${who}: ${p}`);
-  for (const n of new Set(r.notes)) say(`note: ${r.label}, ${r.hosts} hosts: ${n}`);
-}
-say(`medians of ${opts.runs} run(s), run alternately; ratio = Ansible / rmqplay; took ${minutes.toFixed(1)} min`);
-say(`load average at the end: ${loadString(loadavg())}`);
-writeFileSync(
-  RESULTS,
-  JSON.stringify(
-    {
-      started: started.toISOString(),
-      minutes,
-      options: { ...opts, cases: [...opts.cases] },
-      machine: { cpus: cpus().length, memGiB: totalmem() / 2 ** 30, loadBefore: load0, loadAfter: loadavg() },
-      node: process.version,
-      ansible: ansibleVersion.trim(),
-      bundledCli: bundled,
-      peakMemoryMiB: peakMiB === undefined ? undefined : { hosts: biggest[0].hosts, MiB: peakMiB },
-      rows: rows.map((r) => ({
-        ...r,
-        ratio: r.rmqplay.median && r.ansible.median ? r.ansible.median / r.rmqplay.median : undefined,
-      })),
-    },
-    null,
-    1,
-  ) + '\n',
-);
-say(`written to ${RESULTS}`);
+report();
