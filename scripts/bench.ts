@@ -200,7 +200,7 @@ async function ensurePackages(): Promise<void> {
   for (const [bin, pkg] of Object.entries(tools)) if (!has(bin)) need.push(pkg);
   const collection = '/usr/lib/python3/dist-packages/ansible_collections/community/rabbitmq';
   if (!has('ansible-playbook') || !existsSync(collection)) need.push('ansible');
-  const pika = await timed('python3-pika?', 'python3', ['-c', 'import pika']);
+  const pika = await timed('python3-pika?', '/usr/bin/python3', ['-c', 'import pika']); // Debian's, Ansible's
   if (pika.code !== 0) need.push('python3-pika');
   const pkgs = [...new Set(need)];
   if (!pkgs.length) return;
