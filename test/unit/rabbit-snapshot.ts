@@ -188,7 +188,13 @@ t.test("each task's state from the snapshot", async (t) => {
 
 t.test('the expression: no password, no word the peers path rewrites, one argument', async (t) => {
   t.notMatch(SNAPSHOT_EXPR, /rabbitmqctl/, 'ctl() rewrites "rabbitmqctl" to ask peers: the expression has none');
-  t.match(SNAPSHOT_CMD, /^rabbitmqctl eval '/, 'one quoted argument');
+  t.match(
+    SNAPSHOT_CMD,
+    /\| runuser -u rabbitmq -- env HOME=\/var\/lib\/rabbitmq erl_call -sname rabbit -e /,
+    'erl_call first',
+  );
+  t.notMatch(SNAPSHOT_CMD, /erl_call[^|]* -c /, 'the cookie never on a command line');
+  t.match(SNAPSHOT_CMD, /\(\*\) rabbitmqctl eval '/, 'else rabbitmqctl, with the expression as one quoted argument');
 });
 
 /** A host whose rabbitmqctl answers from a snapshot; it records every script it is given. */

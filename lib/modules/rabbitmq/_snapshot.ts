@@ -10,7 +10,7 @@ import { nodeCrypto } from '../../util/crypto.js';
 import { sh } from '../../connection/quote.js';
 import { TaskCtx } from '../task.js';
 import { lastLines } from '../builtin/_output.js';
-import { brandNewCluster, ctl, needNode } from './_rabbitmq.js';
+import { brandNewCluster, ctl, erlCallOr, needNode } from './_rabbitmq.js';
 
 /** A part of the snapshot the node could not read (its rabbit application stopped, ...). */
 export interface Unread {
@@ -86,7 +86,7 @@ const MARK = 'RMQPLAY-SNAPSHOT ';
  *  non-ASCII escaped). The parts are read at once, each in its own process: one that fails or does not answer
  *  within 20 s (a node cut off: alarms and partitions ask every running node) says why instead of failing or
  *  delaying the others past that. */
-export const SNAPSHOT_EXPR = `
+const SNAPSHOT_BODY = `
 B = fun(A) when is_atom(A) -> atom_to_binary(A, utf8); (A) -> A end,
 P = fun(K, L) -> proplists:get_value(K, L) end,
 Run = fun() -> rabbit_mnesia:cluster_nodes(running) end,
@@ -128,11 +128,19 @@ Parts = [
 Started = [{K, Go(F)} || {K, F} <- Parts],
 S = maps:from_list([{<<"node">>, B(node())}, {<<"rabbit_running">>, rabbit:is_running()}
   | [{K, Get(W)} || {K, W} <- Started]]),
-io:put_chars([<<"${MARK}">>, rabbit_json:encode(S, [uescape]), <<"\\n">>]).
 `;
 
-/** The shell command that prints the snapshot. */
-export const SNAPSHOT_CMD = sh`rabbitmqctl eval ${SNAPSHOT_EXPR}`;
+/** For `rabbitmqctl eval`: the snapshot printed as one line. */
+export const SNAPSHOT_EXPR =
+  SNAPSHOT_BODY + 'io:put_chars([<<"' + MARK + '">>, rabbit_json:encode(S, [uescape]), <<"\\n">>]).\n';
+
+/** For erl_call: the same line returned as a string, which erl_call prints as {ok, "..."} (JSON with non-ASCII
+ *  escaped, so every character is printed as it is). */
+export const ERL_CALL_EXPR =
+  SNAPSHOT_BODY + 'binary_to_list(iolist_to_binary([<<"' + MARK + '">>, rabbit_json:encode(S, [uescape])])).\n';
+
+/** The shell command that prints the snapshot: erl_call, else rabbitmqctl eval (_rabbitmq.ts, erlCallOr). */
+export const SNAPSHOT_CMD = erlCallOr(ERL_CALL_EXPR, MARK, sh`rabbitmqctl eval ${SNAPSHOT_EXPR}`);
 
 /** The snapshot in what `rabbitmqctl eval` printed (its line, whatever the CLI prints around it). */
 export function parseSnapshot(out: string, where: string): Snapshot {

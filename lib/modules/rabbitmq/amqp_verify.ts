@@ -11,7 +11,7 @@ import { AmqpNode, consumeExactly, declareQuorum, deleteQueue, open, percentile,
 import { sh } from '../../connection/quote.js';
 import { TaskCtx, TaskType } from '../task.js';
 import { nodeName } from './rabbitmq_cluster.js';
-import { playHostsPending } from './_rabbitmq.js';
+import { erlCallOr, playHostsPending } from './_rabbitmq.js';
 
 const { randomBytes } = nodeCrypto;
 
@@ -70,6 +70,32 @@ async function loginAll(nodes: AmqpNode[], a: VerifyArgs): Promise<Map<string, C
   return conns;
 }
 
+const MEMBERS = 'RMQPLAY-MEMBERS ';
+
+/** An Erlang binary literal of a string (UTF-8). */
+const erlBinary = (v: string) => '<<"' + v.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"/utf8>>';
+
+/** The script that prints the members of a quorum queue: its line from erl_call, else rabbitmqctl's list. */
+function membersScript(vhost: string, queue: string): string {
+  const members = 'proplists:get_value(members, rabbit_amqqueue:info(A, [members]), [])';
+  const json = `rabbit_json:encode([atom_to_binary(N, utf8) || N <- ${members}], [uescape])`;
+  const expr =
+    `case rabbit_amqqueue:lookup(rabbit_misc:r(${erlBinary(vhost)}, queue, ${erlBinary(queue)})) of ` +
+    `{ok, A} -> binary_to_list(iolist_to_binary([<<"${MEMBERS}">>, ${json}])); E -> E end.\n`;
+  return erlCallOr(expr, MEMBERS, sh`rabbitmqctl list_queues -p ${vhost} name members --formatter json`);
+}
+
+/** The members of the queue in what membersScript printed. */
+function membersOf(out: string, queue: string): string[] {
+  const line = out.split('\n').find((l) => l.startsWith(MEMBERS));
+  if (line !== undefined) return JSON.parse(line.slice(MEMBERS.length)) as string[];
+  const start = out.indexOf('[');
+  if (start < 0)
+    throw new TaskError(`listing the members of ${queue}: ${out.trim().split('\n').slice(-3).join(' | ')}`);
+  const listed = JSON.parse(out.slice(start)) as { name: string; members: string[] }[];
+  return listed.find((x) => x.name === queue)?.members ?? [];
+}
+
 export const amqp_verify: TaskType<VerifyArgs, VerifyState> = {
   name: 'amqp_verify',
   schema: {
@@ -121,19 +147,10 @@ export const amqp_verify: TaskType<VerifyArgs, VerifyState> = {
       // may still run its RabbitMQ): RabbitMQ picks the members, and every active node must be one of them.
       const all = (ctx.vars.ansible_play_hosts_all as string[] | undefined) ?? [];
       await declareQuorum(pub, queue, a.nodes ? s.nodes.length : Math.max(s.nodes.length, all.length));
-      const listQueues = sh`rabbitmqctl list_queues -p ${a.vhost ?? '/'} name members --formatter json`;
-      const r = await ctx.host.run(listQueues, { become: ctx.become, timeoutMs: 60_000 });
-      const info = (JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as { name: string; members: string[] }[]).find(
-        (x) => x.name === queue,
-      );
-      const want = s.nodes.map((x) => nodeName(ctx, x.name));
-      const members = info?.members ?? [];
-      const missingReplica = want.filter((m) => !members.includes(m));
-      if (missingReplica.length)
-        throw new TaskError(
-          `quorum queue ${queue} has no replica on ${missingReplica.join(', ')} ` +
-            `(members: ${members.join(', ') || 'none'}): is every node in the cluster and running?`,
-        );
+      // The replicas are listed (one rabbitmqctl start-up) while the messages go through: the same checks,
+      // about a second sooner. A listing that fails is reported after the messages, as the task's failure.
+      const listing = ctx.host.run(membersScript(a.vhost ?? '/', queue), { become: ctx.become, timeoutMs: 60_000 });
+      listing.catch(() => undefined);
       const p = await publishConfirmed(pub, queue, n, timeoutMs);
       if (p.nacked || p.returned || p.timedOut || p.confirmed !== n)
         throw new TaskError(
@@ -149,13 +166,21 @@ export const amqp_verify: TaskType<VerifyArgs, VerifyState> = {
       ].filter(Boolean);
       if (bad.length)
         throw new TaskError(`consuming through ${conNode.name}: ${bad.join(', ')} of ${n} confirmed messages`);
+      const members = membersOf((await listing).stdout, queue);
+      const want = s.nodes.map((x) => nodeName(ctx, x.name));
+      const missingReplica = want.filter((m) => !members.includes(m));
+      if (missingReplica.length)
+        throw new TaskError(
+          `quorum queue ${queue} has no replica on ${missingReplica.join(', ')} ` +
+            `(members: ${members.join(', ') || 'none'}): is every node in the cluster and running?`,
+        );
       const p50 = percentile(p.latencies, 50),
         p99 = percentile(p.latencies, 99);
       const rate = Math.round(n / p.seconds);
       return {
         messages: n,
         queue,
-        replicas: info?.members,
+        replicas: members,
         published_via: pubNode.name,
         consumed_via: conNode.name,
         confirm_p50_ms: Number(p50.toFixed(2)),
