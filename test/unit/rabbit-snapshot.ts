@@ -1,7 +1,7 @@
 // The RabbitMQ node's snapshot (lib/modules/rabbitmq/_snapshot.ts) without a node: what rabbitmqctl eval
 // prints is parsed, each task's state is read from it, passwords are checked against RabbitMQ's own hashes,
 // and the rabbitmq_* tasks of one host read it once, again only after a change. The same expression against a
-// real node: test/unit/rabbitmq-local-snapshot.ts.
+// real node: test/e2e/11-snapshot.ts (lab node1).
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { Pending } from '../../dist/lib/modules/pending.js';
