@@ -602,7 +602,7 @@ const load0 = loadavg();
 log(`\n##### npm run bench ${process.argv.slice(2).join(' ')} at ${started.toISOString()}\n`);
 const what = `hosts ${opts.hosts.join(', ')}, cases ${[...opts.cases].join('')}`;
 say(`npm run bench: ${opts.runs} run(s) per case, ${what}; the output of every run goes to ${LOG}`);
-const bundled = existsSync(join(ROOT, 'dist/lib/chunks'));
+const bundled = existsSync(join(ROOT, 'dist/lib/cli-bundle.cjs'));
 if (!bundled) say("bench: dist/lib/cli.js is tsc's output, not the bundle: npm run build makes the bundled CLI");
 await ensurePackages();
 const ansibleVersion = (await timed('ansible --version', 'ansible-playbook', ['--version'])).out.split('\n')[0];
