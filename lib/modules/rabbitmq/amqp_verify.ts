@@ -46,13 +46,29 @@ export function nodesOf(ctx: TaskCtx, a: VerifyArgs): AmqpNode[] {
   }));
 }
 
+/** A node that has just started, or is coming back from a pause (pause_minority, while a peer restarts), refuses
+ *  connections for a few seconds although the cluster reads it as running: a refused connection is tried again,
+ *  once a second for up to 30 s. Anything else (a wrong password, a timeout) fails at once. */
+async function openPatiently(n: AmqpNode, creds: Parameters<typeof open>[1]): Promise<ChannelModel> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await open(n, creds);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code !== 'ECONNREFUSED' && code !== 'ECONNRESET') || Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 async function loginAll(nodes: AmqpNode[], a: VerifyArgs): Promise<Map<string, ChannelModel>> {
   const conns = new Map<string, ChannelModel>();
   const failures: string[] = [];
   await Promise.all(
     nodes.map(async (n) => {
       try {
-        conns.set(n.name, await open(n, { user: a.user, password: a.password, vhost: a.vhost }));
+        conns.set(n.name, await openPatiently(n, { user: a.user, password: a.password, vhost: a.vhost }));
       } catch (e) {
         failures.push(`${n.name} (${n.host}:${n.port}): ${(e as Error).message}`);
       }
