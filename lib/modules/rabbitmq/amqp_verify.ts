@@ -11,7 +11,7 @@ import { AmqpNode, consumeExactly, declareQuorum, deleteQueue, open, percentile,
 import { sh } from '../../connection/quote.js';
 import { TaskCtx, TaskType } from '../task.js';
 import { nodeName } from './rabbitmq_cluster.js';
-import { erlCallOr, playHostsPending } from './_rabbitmq.js';
+import { erlCallOr, json, playHostsPending } from './_rabbitmq.js';
 
 const { randomBytes } = nodeCrypto;
 
@@ -105,10 +105,8 @@ function membersScript(vhost: string, queue: string): string {
 function membersOf(out: string, queue: string): string[] {
   const line = out.split('\n').find((l) => l.startsWith(MEMBERS));
   if (line !== undefined) return JSON.parse(line.slice(MEMBERS.length)) as string[];
-  const start = out.indexOf('[');
-  if (start < 0)
-    throw new TaskError(`listing the members of ${queue}: ${out.trim().split('\n').slice(-3).join(' | ')}`);
-  const listed = JSON.parse(out.slice(start)) as { name: string; members: string[] }[];
+  // rabbitmqctl's JSON, read past any log lines before it ("[error] ..."), as the other tasks read it.
+  const listed = json<{ name: string; members: string[] }[]>(out, `listing the members of ${queue}`);
   return listed.find((x) => x.name === queue)?.members ?? [];
 }
 
