@@ -225,3 +225,13 @@ export function runEvents(listen: Partial<RunEvents> = {}): RunEvents {
   const quiet = { play: none, taskStart: none, result: none, hostDone: none, rescued: none, taskEnd: none };
   return { ...quiet, message: none, handlers: none, ...listen };
 }
+
+/** What fn throws (undefined when it returns). */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}

@@ -1,6 +1,7 @@
 // The lab's shell commands keep every path, name and address one word, whatever it holds. Each command runs in
 // bash as the lab runs it, but against fake tools that record their arguments, so no root and no lab is needed.
 import t from 'tap';
+import { thrown } from '../helpers.js';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,16 +83,6 @@ function calls(cmd: string, fail: string[] = []): string[][] {
   if (failed) throw new Error(`bash -c ${cmd}: exit ${p.status}: ${p.stderr}`);
   const records = readFileSync(log, 'utf8').split('\x1e').slice(0, -1);
   return records.map((r) => r.split('\x1f'));
-}
-
-/** What fn throws. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
 }
 
 /** The calls in a stable order, for commands with pipes (their parts run at the same time). */

@@ -4,6 +4,7 @@
 //   server with a throwaway certificate, the AMQP header arrives inside TLS when the CA matches, and the
 //   connection is refused when it does not (no broker here: the AMQP login itself is not reached).
 import t from 'tap';
+import { thrown } from '../helpers.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
@@ -14,15 +15,6 @@ import { parseLabArgs } from '../../dist/lib/lab/cli.js';
 import { OptionsError } from '../../dist/lib/util/errors.js';
 import { connectOptions, open } from '../../dist/lib/modules/rabbitmq/amqp.js';
 import { amqp_verify, nodesOf } from '../../dist/lib/modules/rabbitmq/amqp_verify.js';
-
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 t.test('lab: --nodes within the subnet', async (t) => {
   t.equal(parseLabArgs(['--nodes', '244']).nodes, 244, '244 nodes: node244 is .254');

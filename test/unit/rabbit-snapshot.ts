@@ -3,6 +3,7 @@
 // and the rabbitmq_* tasks of one host read it once, again only after a change. The same expression against a
 // real node: test/e2e/11-snapshot.ts (lab node1).
 import t from 'tap';
+import { thrown } from '../helpers.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { Pending } from '../../dist/lib/modules/pending.js';
 import { SkipTask, UnknownState } from '../../dist/lib/util/errors.js';
@@ -77,14 +78,6 @@ function snapshotOf(over: Record<string, unknown> = {}) {
     plugins: { enabled: ['rabbitmq_management'], running: ['rabbitmq_management', 'rabbitmq_web_dispatch'] },
     ...over,
   };
-}
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
 }
 const printed = (s: unknown) => `RMQPLAY-SNAPSHOT ${JSON.stringify(s)}\nok\n`;
 
