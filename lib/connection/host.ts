@@ -7,6 +7,9 @@ export interface RunResult {
 export interface RunOptions {
   timeoutMs?: number;
   become?: Become;
+  /** A read that may share one round trip with other such reads queued with it (lib/core/lookahead.ts): the
+   *  SSH host sends them as one batch when it can. Ignored by hosts that cannot. */
+  batch?: boolean;
 }
 export interface Become {
   user: string;
@@ -38,6 +41,6 @@ export interface Host {
   /** Atomic write: temp file beside the target, then rename. */
   put(path: string, bytes: Buffer | string, opts?: PutOptions): Promise<void>;
   /** A file's bytes, or null when it does not exist. */
-  get(path: string, opts?: { become?: Become }): Promise<Buffer | null>;
+  get(path: string, opts?: { become?: Become; batch?: boolean }): Promise<Buffer | null>;
   close(): Promise<void>;
 }

@@ -5,7 +5,7 @@
 // the current command's, was injected; that command fails and the shell is dropped for a fresh one.
 import { nodeCrypto } from '../util/crypto.js';
 import { Become, RunResult } from './host.js';
-import { commandLine, needsPassword, setupScript } from './shellscripts.js';
+import { batchLine, commandLine, needsPassword, setupScript } from './shellscripts.js';
 
 const { randomBytes } = nodeCrypto;
 
@@ -27,6 +27,8 @@ interface Current {
   resolve: (r: RunResult) => void;
   reject: (e: Error) => void;
   timer?: NodeJS.Timeout;
+  /** A batch (runBatch): how many commands its `M` frame answers, and where their results go. */
+  batch?: { count: number; resolve: (rs: (RunResult | Error)[]) => void };
 }
 
 interface Header {
@@ -34,9 +36,15 @@ interface Header {
   code: string;
   outBytes: number;
   errBytes: number;
+  /** An `M` frame: each command's exit code and byte counts, in order; outBytes is their total. */
+  parts?: { code: number; outBytes: number; errBytes: number }[];
 }
 
 const MAX_HEADER = 200;
+/** The most commands one batch may hold (its header stays short). */
+export const MAX_BATCH = 64;
+const MAX_BATCH_HEADER = MAX_HEADER + MAX_BATCH * 36;
+const BATCH_HEADER = /^M (\d+) ([0-9a-f]+) (\d+)((?: \d+ \d+ \d+)+)$/;
 // Headroom over the command's own timeout, which the host enforces itself (it kills the process group).
 const BACKSTOP_MS = 30_000;
 const HEADER = /^([FBX]) (\d+) ([0-9a-f]+) (\d+) (\d+) (\d+)$/;
@@ -72,6 +80,40 @@ export class ShellSession {
     const seq = ++this.seq;
     const nonce = randomBytes(8).toString('hex');
     const cmd = commandLine(seq, nonce, script, timeoutMs, this.loginUser, become);
+    return this.begin(seq, nonce, timeoutMs, cmd.line, become, cmd.prompt);
+  }
+
+  /** Several commands as the login user in one round trip (shellscripts.ts `__rmqplay_batch`): each command's
+   *  result, or an Error when it did not run to its end (the batch's timeout). The batch's timeout is the
+   *  longest of theirs. A failure of the shell itself rejects the whole batch. */
+  async runBatch(scripts: string[], timeoutMs: number): Promise<(RunResult | Error)[]> {
+    if (this.dead || this.current || this.state !== 'idle') {
+      throw new Error(`the shell on ${this.hostName} is not ready for a command`);
+    }
+    if (!scripts.length || scripts.length > MAX_BATCH) throw new Error(`a batch holds 1 to ${MAX_BATCH} commands`);
+    const seq = ++this.seq;
+    const nonce = randomBytes(8).toString('hex');
+    const line = batchLine(seq, nonce, scripts, timeoutMs);
+    return new Promise<(RunResult | Error)[]>((resolve, reject) => {
+      const batch = { count: scripts.length, resolve };
+      this.begin(seq, nonce, timeoutMs, line, undefined, undefined, batch).then(
+        // An `X` frame (the runner died) arrives as one result: every command of the batch fails with it.
+        (r) => reject(new Error(`the batch runner failed on ${this.hostName}: ${r.stderr}`)),
+        reject,
+      );
+    });
+  }
+
+  private begin(
+    seq: number,
+    nonce: string,
+    timeoutMs: number,
+    line: string,
+    become?: Become,
+    prompt?: string,
+    batch?: Current['batch'],
+  ): Promise<RunResult> {
+    const cmd = { line, prompt };
     return new Promise<RunResult>((resolve, reject) => {
       const cur: Current = {
         seq,
@@ -84,6 +126,7 @@ export class ShellSession {
         auth: '',
         resolve,
         reject,
+        batch,
       };
       cur.timer = setTimeout(() => this.fail(timedOut(timeoutMs, this.hostName)), timeoutMs + BACKSTOP_MS);
       this.current = cur;
@@ -104,7 +147,8 @@ export class ShellSession {
       const end = nl < 0 ? chunk.length : nl;
       this.line.push(chunk.subarray(off, end));
       this.lineBytes += end - off;
-      if (this.state === 'header' && this.lineBytes > MAX_HEADER) return this.injected('a frame header is too long');
+      const max = this.current?.batch ? MAX_BATCH_HEADER : MAX_HEADER;
+      if (this.state === 'header' && this.lineBytes > max) return this.injected('a frame header is too long');
       if (nl < 0) return;
       off = nl + 1;
       const text = Buffer.concat(this.line).toString('latin1');
@@ -160,6 +204,7 @@ export class ShellSession {
 
   private headerLine(line: string): void {
     const cur = this.current!;
+    if (cur.batch && line.startsWith('M ')) return this.batchHeader(line, cur);
     const m = HEADER.exec(line);
     if (!m) return this.injected('a malformed frame header');
     if (Number(m[2]) !== cur.seq || m[3] !== cur.nonce) return this.injected('a frame for another command');
@@ -168,6 +213,24 @@ export class ShellSession {
     this.body = [];
     this.bodyBytes = 0;
     if (this.header.outBytes + this.header.errBytes === 0) this.complete();
+  }
+
+  private batchHeader(line: string, cur: Current): void {
+    const m = BATCH_HEADER.exec(line);
+    if (!m) return this.injected('a malformed frame header');
+    if (Number(m[1]) !== cur.seq || m[2] !== cur.nonce) return this.injected('a frame for another command');
+    const numbers = m[4].trim().split(' ').map(Number);
+    const parts = [];
+    for (let i = 0; i < numbers.length; i += 3)
+      parts.push({ code: numbers[i], outBytes: numbers[i + 1], errBytes: numbers[i + 2] });
+    if (parts.length !== cur.batch!.count || Number(m[3]) !== parts.length)
+      return this.injected('a batch frame for another number of commands');
+    const total = parts.reduce((n, p) => n + p.outBytes + p.errBytes, 0);
+    this.header = { kind: 'M', code: '0', outBytes: total, errBytes: 0, parts };
+    this.state = 'body';
+    this.body = [];
+    this.bodyBytes = 0;
+    if (total === 0) this.complete();
   }
 
   private takeBody(chunk: Buffer, off: number): number {
@@ -185,6 +248,7 @@ export class ShellSession {
     const body = Buffer.concat(this.body, this.bodyBytes);
     this.body = [];
     this.state = 'idle';
+    if (h.parts) return this.completeBatch(h.parts, body, cur);
     const stdout = body.subarray(0, h.outBytes).toString('utf8');
     const stderr = body.subarray(h.outBytes).toString('utf8');
     // timeout(1) kills the command's group with SIGKILL: 137 once the time has passed.
@@ -203,6 +267,23 @@ export class ShellSession {
     // What sudo said while authenticating (e.g. not in sudoers) says more than its first `-n` refusal.
     const said = cur.prompt ? cur.auth.split(cur.prompt).join('').trim() : '';
     this.finish({ code: 1, stdout, stderr: said ? `${said}\n${stderr}` : stderr });
+  }
+
+  /** Splits a batch's body by its header's counts. A command that says 137 once the batch's time has passed was
+   *  stopped by the timeout (or never started): it failed, as a command alone would. */
+  private completeBatch(parts: NonNullable<Header['parts']>, body: Buffer, cur: Current): void {
+    const late = Date.now() - cur.startedAt >= cur.timeoutMs;
+    const results: (RunResult | Error)[] = [];
+    let off = 0;
+    for (const p of parts) {
+      const stdout = body.subarray(off, off + p.outBytes).toString('utf8');
+      off += p.outBytes;
+      const stderr = body.subarray(off, off + p.errBytes).toString('utf8');
+      off += p.errBytes;
+      results.push(p.code === 137 && late ? timedOut(cur.timeoutMs, this.hostName) : { code: p.code, stdout, stderr });
+    }
+    this.settle();
+    cur.batch!.resolve(results);
   }
 
   private injected(what: string): void {

@@ -67,6 +67,48 @@ const BECOME = `__rmqplay_become() {
   head -c "$3" "$D/e"
 }`;
 
+// Several commands in one round trip, as the login user (reads run ahead of their tasks: see
+// lib/core/lookahead.ts): $1 seq, $2 nonce, $3 timeout in seconds for the whole batch, then the scripts.
+// Each script runs in turn in a subshell (a fork, no new program) with stdin /dev/null and its output in
+// files, all of them under one timeout(1) in a process group of its own, killed whole after. One frame
+// answers them all:
+//   `M seq nonce n code1 out1 err1 ... coden outn errn\n` then each command's stdout and stderr bytes in turn.
+// A command the timeout stopped before it ran says 137. Four programs a batch (timeout, sh, stat, cat), where a
+// command alone takes those four for itself.
+const RUN_BATCH = `__rmqplay_batch() (
+  cd "$D" || exit 1
+  s=$1 k=$2 t=$3
+  shift 3
+  n=$#
+  i=1
+  for x in "$@"; do
+    printf %s "$x" >"s$i" || exit 1
+    rm -f "c$i"
+    i=$((i + 1))
+  done
+  timeout -s KILL "$t" sh -c 'i=1
+    while [ "$i" -le "$1" ]; do (. "./s$i") </dev/null >"o$i" 2>"e$i"; echo "$?" >"c$i"; i=$((i + 1)); done' \
+    rmqplay-batch "$n" &
+  p=$!
+  wait "$p" 2>/dev/null
+  kill -9 -"$p" 2>/dev/null
+  i=1 f= codes=
+  while [ "$i" -le "$n" ]; do
+    c=137
+    if [ -f "c$i" ]; then read -r c <"c$i"; else : >"o$i"; : >"e$i"; fi
+    codes="$codes $c" f="$f o$i e$i" i=$((i + 1))
+  done
+  set -- $(stat -c %s $f)
+  h="M $s $k $n" tot=0
+  for c in $codes; do
+    h="$h $c $1 $2" tot=$((tot + $1 + $2))
+    shift 2
+  done
+  printf '%s\n' "$h"
+  if [ "$tot" -gt 0 ]; then cat $f; fi
+  exit 0
+)`;
+
 /** Sent once to a new shell; it answers `R nonce` when ready. */
 export function setupScript(nonce: string): string {
   return [
@@ -74,6 +116,7 @@ export function setupScript(nonce: string): string {
     `trap 'rm -rf "$D"' EXIT`,
     `R=${q(RUNNER)}`,
     RUN_HERE,
+    RUN_BATCH,
     BECOME,
     sh`printf 'R %s\\n' ${nonce}`,
     '',
@@ -103,6 +146,14 @@ export function commandLine(
   const prompt = become.password === undefined ? undefined : `[rmqplay sudo ${randomBytes(8).toString('hex')}]`;
   const args = sh`${become.user} ${seq} ${nonce} ${seconds} ${prompt ?? ''} ${script}`;
   return { line: `__rmqplay_become ${args} || ${failed}\n`, prompt };
+}
+
+/** The line that runs several commands as the login user, answered by one `M` frame (or an `X` frame when the
+ *  runner itself dies). */
+export function batchLine(seq: number, nonce: string, scripts: string[], timeoutMs: number): string {
+  const seconds = (Math.max(timeoutMs, 1) / 1000).toFixed(3);
+  const failed = sh`printf 'X %s %s %s 0 0\\n' ${seq} ${nonce}` + ' "$?"';
+  return sh`__rmqplay_batch ${seq} ${nonce} ${seconds} ${scripts}` + ` || ${failed}\n`;
 }
 
 /** The message for a sudo that needs a password when none was given (become.ts turns it into a task error). */

@@ -9,7 +9,7 @@ import { ConnectError } from '../util/errors.js';
 import { Become, Host, PutOptions, RunOptions, RunResult } from './host.js';
 import { checkHostKey, hostKeyOrder } from './hostkeys.js';
 import { lookupHost } from './knownhosts.js';
-import { ShellSession } from './session.js';
+import { MAX_BATCH, ShellSession } from './session.js';
 import { putScript, getScript } from './shellscripts.js';
 import { prepareLogins } from './sshlogin.js';
 import { loadSsh2 } from './ssh2lib.js';
@@ -17,6 +17,17 @@ import { SshTarget } from './sshtarget.js';
 
 export { sshTarget } from './sshtarget.js';
 export type { HostKeyChecking, LoginOptions, SshTarget } from './sshtarget.js';
+
+/** A command waiting for the shell. */
+interface Job {
+  script: string;
+  opts: RunOptions;
+  resolve: (r: RunResult) => void;
+  reject: (e: Error) => void;
+}
+
+/** The most script bytes one batch carries. */
+const MAX_BATCH_BYTES = 256 * 1024;
 
 /** Tries to make a dropped connection again, before the host is unreachable. */
 const RECONNECT_TRIES = 2;
@@ -27,10 +38,12 @@ export class SshHost implements Host {
   /** The ProxyJump hops' connections, first hop first. */
   private hops: Client[] = [];
   private session?: ShellSession;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Commands waiting for the shell, first come first run; `busy` while one (or a batch) runs. */
+  private jobs: Job[] = [];
+  private busy = false;
   private connected = false;
   /** Commands run, for the benchmark and tests that prove one connection per host. */
-  stats = { connects: 0, channels: 0, commands: 0 };
+  stats = { connects: 0, channels: 0, commands: 0, batches: 0 };
 
   constructor(
     public readonly target: SshTarget,
@@ -112,9 +125,78 @@ export class SshHost implements Host {
   }
 
   run(script: string, opts: RunOptions = {}): Promise<RunResult> {
-    const job = this.queue.then(() => this.runNow(script, opts));
-    this.queue = job.catch(() => undefined);
-    return job;
+    return new Promise<RunResult>((resolve, reject) => {
+      this.jobs.push({ script, opts, resolve, reject });
+      // From idle, the next turn of the event loop: reads queued together in this one are sent together.
+      if (!this.busy) {
+        this.busy = true;
+        setImmediate(() => void this.next());
+      }
+    });
+  }
+
+  /** Runs the next command, or the next run of batchable reads as one batch, then the rest in order. */
+  private async next(): Promise<void> {
+    const group = this.takeGroup();
+    if (!group.length) {
+      this.busy = false;
+      return;
+    }
+    if (group.length === 1) {
+      const [job] = group;
+      await this.runNow(job.script, job.opts).then(job.resolve, job.reject);
+    } else await this.runBatchNow(group);
+    void this.next();
+  }
+
+  /** The first waiting command; with it, when it is a batchable read as the login user, the batchable reads
+   *  queued right after it (up to MAX_BATCH commands and MAX_BATCH_BYTES). */
+  private takeGroup(): Job[] {
+    const first = this.jobs.shift();
+    if (!first) return [];
+    const group = [first];
+    let bytes = first.script.length;
+    while (this.batchable(first) && group.length < MAX_BATCH && this.jobs.length && this.batchable(this.jobs[0])) {
+      bytes += this.jobs[0].script.length;
+      if (bytes > MAX_BATCH_BYTES) break;
+      group.push(this.jobs.shift()!);
+    }
+    return group;
+  }
+
+  private batchable(job: Job): boolean {
+    const become = job.opts.become;
+    return !!job.opts.batch && (!become || become.user === this.target.user);
+  }
+
+  private async runBatchNow(group: Job[]): Promise<void> {
+    const timeoutMs = Math.max(...group.map((j) => j.opts.timeoutMs ?? this.defaultTimeoutMs));
+    let session: ShellSession | undefined;
+    try {
+      session = await this.openShell();
+      this.stats.commands += group.length;
+      this.stats.batches++;
+      const results = await session.runBatch(
+        group.map((j) => j.script),
+        timeoutMs,
+      );
+      group.forEach((job, i) => {
+        const r = results[i];
+        if (r instanceof Error) job.reject(r);
+        else job.resolve(r);
+      });
+    } catch (e) {
+      const err = this.closedError(e as Error, session, group[0].script);
+      for (const job of group) job.reject(err);
+    }
+  }
+
+  /** A command's error, as the host's being unreachable when the connection went away under it. */
+  private closedError(e: Error, session: ShellSession | undefined, script: string): Error {
+    if (!session?.dead || this.connected) return e;
+    const first = script.trimStart().split('\n')[0];
+    const what = first.length > 80 ? `${first.slice(0, 77)}...` : first;
+    return new ConnectError(this.name, `it closed while running: ${what}`, true);
   }
 
   private async runNow(script: string, opts: RunOptions): Promise<RunResult> {
@@ -123,12 +205,7 @@ export class SshHost implements Host {
     try {
       return await session.run(script, opts.timeoutMs ?? this.defaultTimeoutMs, opts.become);
     } catch (e) {
-      if (session.dead && !this.connected) {
-        const first = script.trimStart().split('\n')[0];
-        const what = first.length > 80 ? `${first.slice(0, 77)}...` : first;
-        throw new ConnectError(this.name, `it closed while running: ${what}`, true);
-      }
-      throw e;
+      throw this.closedError(e as Error, session, script);
     }
   }
 
@@ -137,8 +214,8 @@ export class SshHost implements Host {
     if (r.code !== 0) throw new Error(`cannot write ${path}: ${r.stderr.trim() || `exit ${r.code}`}`);
   }
 
-  async get(path: string, opts: { become?: Become } = {}): Promise<Buffer | null> {
-    const r = await this.run(getScript(path), { become: opts.become });
+  async get(path: string, opts: { become?: Become; batch?: boolean } = {}): Promise<Buffer | null> {
+    const r = await this.run(getScript(path), opts);
     if (r.code === 3) return null;
     if (r.code !== 0) throw new Error(`cannot read ${path}: ${r.stderr.trim() || `exit ${r.code}`}`);
     return Buffer.from(r.stdout, 'base64');

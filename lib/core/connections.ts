@@ -100,5 +100,6 @@ function statsLine(hosts: Host[]): string {
   const stats = hosts.flatMap((h) => (h instanceof SshHost ? [h.stats] : []));
   const sum = (k: keyof SshHost['stats']) => stats.reduce((a, s) => a + s[k], 0);
   const counts = `connections=${sum('connects')} channels=${sum('channels')} commands=${sum('commands')}`;
-  return `rmqplay: hosts=${hosts.length} ${counts}\n`;
+  // Batches: round trips that carried several reads run ahead (lookahead.ts).
+  return `rmqplay: hosts=${hosts.length} ${counts} batches=${sum('batches')}\n`;
 }

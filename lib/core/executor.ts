@@ -18,6 +18,7 @@ import { assignOwn, overlay, setOwn } from '../util/objects.js';
 import { collectAllStrings, collectSecrets, redact } from '../util/secrets.js';
 import { Barrier } from '../util/semaphore.js';
 import { findFile, findFirst, firstFoundNames, Play, readIncludeVars, Task } from './playbook.js';
+import { Lookahead } from './lookahead.js';
 import { argumentErrors } from './schema.js';
 import { OMIT, PlayVars } from './variables.js';
 
@@ -72,6 +73,8 @@ export interface ExecEnv {
   pendingOf(name: string): Pending;
   /** What the tasks of the run share (TaskCtx.shared): told of every change applied, on any host. */
   shared: RunShared;
+  /** Checks run ahead of their turn (lookahead.ts): told of every change and every variable set. */
+  lookahead?: Lookahead;
 }
 
 const isTrue = (v: boolean | string | undefined) => v === true || (typeof v === 'string' && /^(true|yes|1)$/i.test(v));
@@ -91,24 +94,24 @@ export async function runOnHost(
   } catch (e) {
     const o = failure(t, e as Error, 0);
     onItem(o);
-    return finish(t, hr, o.status, o.ignored ?? false, o.result, false);
+    return finish(t, hr, env, o.status, o.ignored ?? false, o.result, false);
   }
   if (!items) {
-    const o = await runItem(t, hr, env, {});
+    const o = await runItem(t, hr, env, {}, t.id);
     onItem(o);
-    return finish(t, hr, o.status, o.ignored ?? false, o.result, o.status === 'changed' || o.status === 'unknown');
+    const notify = o.status === 'changed' || o.status === 'unknown';
+    return finish(t, hr, env, o.status, o.ignored ?? false, o.result, notify);
   }
   const results: Record<string, unknown>[] = [];
   let anyChanged = false;
   let anyFailed = false;
   let allSkipped = true;
   let notify = false;
-  const { indexVar, pause } = t.loopControl;
+  const { pause } = t.loopControl;
   for (const [index, value] of items.entries()) {
     if (index > 0 && pause) await sleep(Number(pause) * 1000);
-    const loop: Record<string, unknown> = { [t.loopVar]: value, ansible_loop_var: t.loopVar };
-    if (indexVar) Object.assign(loop, { [indexVar]: index, ansible_index_var: indexVar });
-    const o = await runItem(t, hr, env, loop);
+    const loop = loopVars(t, index, value);
+    const o = await runItem(t, hr, env, loop, itemSlot(t, index));
     o.item = { value, label: labelOf(t, env, hr.name, loop) };
     onItem(o);
     results.push({ ...o.result, item: value });
@@ -121,12 +124,24 @@ export async function runOnHost(
   }
   const status: Status = anyFailed ? 'failed' : allSkipped ? 'skipped' : anyChanged ? 'changed' : 'ok';
   const registered = { results, changed: anyChanged, failed: anyFailed, skipped: allSkipped };
-  return finish(t, hr, status, false, registered, notify);
+  return finish(t, hr, env, status, false, registered, notify);
 }
+
+/** The variables one loop item adds: the loop variable, and loop_control's index_var. */
+function loopVars(t: Task, index: number, value: unknown): Record<string, unknown> {
+  const loop: Record<string, unknown> = { [t.loopVar]: value, ansible_loop_var: t.loopVar };
+  const { indexVar } = t.loopControl;
+  if (indexVar) Object.assign(loop, { [indexVar]: index, ansible_index_var: indexVar });
+  return loop;
+}
+
+/** Which item of the task a read run ahead is for (lookahead.ts): the task's id, with the item's index. */
+const itemSlot = (t: Task, index: number) => `${t.id}#${index}`;
 
 function finish(
   t: Task,
   hr: HostRun,
+  env: ExecEnv,
   status: Status,
   ignored: boolean,
   registered: Record<string, unknown>,
@@ -134,7 +149,10 @@ function finish(
 ): TaskOutcome {
   // A no_log task's result is secret wherever it goes next (a debug of the registered variable).
   if (t.noLog) collectAllStrings(registered);
-  if (t.register) setOwn(hr.facts, t.register, registered);
+  if (t.register) {
+    setOwn(hr.facts, t.register, registered);
+    env.lookahead?.changedVars();
+  }
   return { status, ignored, registered, notify };
 }
 
@@ -305,7 +323,13 @@ function firstFound(spec: unknown, t: Task, playbookDir: string): string[] {
 }
 
 /** One item: when, then the task; every error becomes an outcome. */
-async function runItem(t: Task, hr: HostRun, env: ExecEnv, loop: Record<string, unknown>): Promise<ItemOutcome> {
+async function runItem(
+  t: Task,
+  hr: HostRun,
+  env: ExecEnv,
+  loop: Record<string, unknown>,
+  slot: string,
+): Promise<ItemOutcome> {
   const start = Date.now();
   try {
     const vars = env.vars.forTask(t, hr.name, loop);
@@ -321,7 +345,7 @@ async function runItem(t: Task, hr: HostRun, env: ExecEnv, loop: Record<string, 
       };
     }
     if (t.includeVars) return { ...includeVars(t, hr, env, vars), ms: Date.now() - start };
-    const o = await withRetries(t, hr, env, vars);
+    const o = await withRetries(t, hr, env, vars, slot);
     return { ...o, ms: Date.now() - start, msg: messageOf(o.result) };
   } catch (e) {
     const ms = Date.now() - start;
@@ -370,6 +394,7 @@ function includeVars(t: Task, hr: HostRun, env: ExecEnv, vars: Record<string, un
   for (const k of Object.keys(loaded)) setOwn(values, k, scope[k]);
   collectSecrets(values);
   assignOwn(hr.facts, values);
+  env.lookahead?.changedVars();
   return { status: 'ok', result: { changed: false, ansible_facts: values }, changes: [] };
 }
 
@@ -409,23 +434,34 @@ interface Prepared {
   type: TaskType<Args, unknown, unknown>;
   ctx: TaskCtx;
   args: Args;
+  /** The host whose state the task reads and changes (delegate_to's, or its own). */
+  target: string;
+  /** What the check depends on besides the host and the variables: a read run ahead is used only when equal. */
+  key: string;
 }
 
 /** until/retries/delay around check → plan → apply. */
-async function withRetries(t: Task, hr: HostRun, env: ExecEnv, vars: Record<string, unknown>): Promise<Step> {
+async function withRetries(
+  t: Task,
+  hr: HostRun,
+  env: ExecEnv,
+  vars: Record<string, unknown>,
+  slot: string,
+): Promise<Step> {
   const p = await prepare(t, hr, env, vars);
   const retries = t.until !== undefined ? Number(t.retries ?? 3) : 0;
   const delayMs = Number(t.delay ?? 5) * 1000;
   for (let attempt = 0; ; attempt++) {
     let outcome: Step;
     try {
-      outcome = await once(t, p, hr);
+      outcome = await once(t, p, hr, env, attempt === 0 ? slot : undefined);
     } catch (e) {
       const retryable = !(e instanceof UnknownState) && !(e instanceof ConnectError);
       if (attempt < retries && retryable) {
         await sleep(delayMs);
         // A retry waits for the world to change: what the tasks share is read again.
         p.ctx.shared.changed();
+        env.lookahead?.changedHost(p.target);
         continue;
       }
       throw e;
@@ -437,11 +473,23 @@ async function withRetries(t: Task, hr: HostRun, env: ExecEnv, vars: Record<stri
     if (attempt >= retries) throw new TaskError(`condition "${t.until}" still false after ${attempt + 1} attempts`);
     await sleep(delayMs);
     p.ctx.shared.changed();
+    env.lookahead?.changedHost(p.target);
   }
 }
 
 /** Renders and validates the arguments, and builds what the task sees. */
 async function prepare(t: Task, hr: HostRun, env: ExecEnv, vars: Record<string, unknown>): Promise<Prepared> {
+  return prepareOn(t, hr, env, vars, await targetHost(t, hr, env, vars));
+}
+
+/** prepare, on a target host already known. */
+function prepareOn(
+  t: Task,
+  hr: HostRun,
+  env: ExecEnv,
+  vars: Record<string, unknown>,
+  target: { host: Host; name: string },
+): Prepared {
   const type = taskTypes.get(t.type!)!;
   let args: Args;
   try {
@@ -457,7 +505,7 @@ async function prepare(t: Task, hr: HostRun, env: ExecEnv, vars: Record<string, 
   // The task type's own rules too (they were skipped before connecting for templated values).
   const problem = type.validate?.(args, find);
   if (problem) throw new TaskError(`${type.name}: after rendering, ${problem}`);
-  const { host, name } = await targetHost(t, hr, env, vars);
+  const { host, name } = target;
   const check = t.checkMode === undefined ? env.check : isTrue(t.checkMode);
   const environment = environmentOf(t, env.play, vars);
   const ctx: TaskCtx = {
@@ -474,7 +522,52 @@ async function prepare(t: Task, hr: HostRun, env: ExecEnv, vars: Record<string, 
     barrier: () => hr.barrier?.arrive() ?? Promise.resolve(),
     shared: env.shared,
   };
-  return { type, ctx, args };
+  const key = JSON.stringify([args, ctx.become, environment, check]);
+  return { type, ctx, args, target: name, key };
+}
+
+/** Starts the task's check on the host ahead of its turn (lookahead.ts), for each item of its loop, when its
+ *  type reads only that host and the task has no delegate_to, until, include_vars or loop pause; a `when` that
+ *  is false now, or arguments that do not render, start nothing (the task, in its turn, says why). */
+export function readAhead(t: Task, hr: HostRun, env: ExecEnv): void {
+  const ahead = env.lookahead;
+  const type = taskTypes.get(t.type ?? '');
+  const first = t.loop === undefined ? t.id : itemSlot(t, 0);
+  if (!ahead || !type?.readAhead || ahead.has(hr.name, first)) return;
+  if (t.delegateTo || t.until !== undefined || t.includeVars || t.loopControl.pause) return;
+  let items: unknown[] | undefined;
+  try {
+    items = loopItems(t, env.vars.forTask(t, hr.name), env.playbookDir);
+  } catch {
+    return;
+  }
+  const slots = items ? items.map((value, i) => ({ slot: itemSlot(t, i), loop: loopVars(t, i, value) })) : [];
+  if (!items) slots.push({ slot: t.id, loop: {} });
+  for (const { slot, loop } of slots) {
+    let p: Prepared;
+    try {
+      const vars = env.vars.forTask(t, hr.name, loop);
+      if (whenFalseReason(t, vars)) continue;
+      p = prepareOn(t, hr, env, vars, { host: hr.host, name: hr.name });
+    } catch {
+      continue;
+    }
+    const allowed = typeof type.readAhead === 'function' ? type.readAhead(p.args) : type.readAhead;
+    if (!allowed) return;
+    const ctx: TaskCtx = { ...p.ctx, host: batched(p.ctx.host) };
+    ahead.start(hr.name, slot, p.key, () => p.type.check(ctx, p.args));
+  }
+}
+
+/** A Host whose commands may share a round trip with the other reads queued with them. */
+function batched(host: Host): Host {
+  return {
+    name: host.name,
+    run: (script, opts) => host.run(script, { ...opts, batch: true }),
+    put: (path, bytes, opts) => host.put(path, bytes, opts),
+    get: (path, opts) => host.get(path, { ...opts, batch: true }),
+    close: () => host.close(),
+  };
 }
 
 /** The host a task runs on: its own, or delegate_to's (localhost and local_action: the controller). */
@@ -533,10 +626,13 @@ function become(t: Task, play: Play, vars: Record<string, unknown>): Become | un
   return { user, password: pw === undefined ? undefined : String(pw) };
 }
 
-/** check → plan → (record | apply → re-check), then verify, changed_when and failed_when. */
-async function once(t: Task, p: Prepared, hr: HostRun): Promise<Step> {
+/** check → plan → (record | apply → re-check), then verify, changed_when and failed_when. The first attempt
+ *  uses the state read ahead for it, when there is one still valid (lookahead.ts). */
+async function once(t: Task, p: Prepared, hr: HostRun, env: ExecEnv, slot?: string): Promise<Step> {
   const { type, ctx, args } = p;
-  const state = await type.check(ctx, args);
+  const ahead = slot && p.target === hr.name ? env.lookahead?.take(hr.name, slot, p.key) : undefined;
+  // A read ahead that failed says nothing: the check runs again, and its own error is the task's.
+  const state = ahead ? await ahead.catch(() => type.check(ctx, args)) : await type.check(ctx, args);
   const changes = type.plan(args, state);
   let result: Record<string, unknown> = { changed: changes.length > 0, ...(type.result?.(args, state) ?? {}) };
   // As in Ansible, facts a result carries (setup's) become the host's facts, in check mode too: a read.
@@ -548,12 +644,20 @@ async function once(t: Task, p: Prepared, hr: HostRun): Promise<Step> {
     collectSecrets(facts);
     assignOwn(hr.facts, facts);
   }
-  if (ctx.checkMode) return predict(t, hr, changes, result);
+  if (carried || type.facts) env.lookahead?.changedVars();
+  if (ctx.checkMode) {
+    if (changes.length) {
+      env.lookahead?.changedHost(p.target);
+      env.lookahead?.changedHost(hr.name);
+    }
+    return predict(t, hr, changes, result);
+  }
   let failedWhenOverride = false;
   if (changes.length) {
     // What the run's tasks read before (a RabbitMQ node's state) is read again after any change: told before
     // (a read during the apply may see half of it) and after.
     ctx.shared.changed();
+    env.lookahead?.beginChange(p.target);
     try {
       const r = await type.apply(ctx, changes, args);
       if (r) result = { ...result, ...r };
@@ -564,6 +668,7 @@ async function once(t: Task, p: Prepared, hr: HostRun): Promise<Step> {
       failedWhenOverride = true;
     } finally {
       ctx.shared.changed();
+      env.lookahead?.endChange(p.target);
     }
     await recheck(p, changes);
   }

@@ -17,11 +17,13 @@ import {
   isTrue,
   ItemOutcome,
   loopItems,
+  readAhead,
   runOnHost,
   TaskOutcome,
   whenFalseReason,
 } from './executor.js';
 import { Inventory } from './inventory.js';
+import { Lookahead } from './lookahead.js';
 import { matchHosts } from './patterns.js';
 import { allTasks, inheritFrom, loadIncludedTasks, LoadedPlaybook, mentionsFactDeep, Play, Task } from './playbook.js';
 import { RunEvents, TaskEvent } from './report.js';
@@ -163,6 +165,7 @@ export class Scheduler {
       connection: (name) => this.connections.get(name),
       pendingOf: (name) => this.state(name).pending,
       shared: this.shared,
+      lookahead: new Lookahead(),
     };
     const run: PlayRun = { play, hosts, vars, env };
     for (const h of hosts) this.state(h).ended = false;
@@ -229,7 +232,7 @@ export class Scheduler {
   }
 
   private async runListLinear(run: PlayRun, tasks: Task[], hosts: string[]): Promise<void> {
-    for (const t of tasks) {
+    for (const [index, t] of tasks.entries()) {
       const act = this.active(hosts);
       if (!act.length) return;
       if (!this.selected(run, t)) continue;
@@ -237,9 +240,30 @@ export class Scheduler {
       else if (t.meta) await this.runMeta(run, t, act);
       else if (t.include) await this.runInclude(run, t, act);
       else {
+        this.readAhead(run, tasks, index, act);
         await this.runTask(run, t, act);
         this.endPlayOnFailures(run, act);
       }
+    }
+  }
+
+  /** Starts, on each host, the checks of this task and of those that follow it in its list (up to READ_AHEAD,
+   *  and not past a block, an include or a meta task), while it runs: lookahead.ts says when they are used. */
+  private readAhead(run: PlayRun, tasks: Task[], index: number, hosts: string[]): void {
+    const next: Task[] = [];
+    // This task too: its check goes with the others, in the same round trip.
+    for (const t of tasks.slice(index)) {
+      if (next.length >= READ_AHEAD || t.block || t.meta || t.include) break;
+      if (!this.selected(run, t)) continue;
+      const sameUser = t.remoteUser === undefined || t.remoteUser === run.play.remoteUser;
+      const sameConnection = t.connection === undefined || t.connection === run.play.connection;
+      if (sameUser && sameConnection && !isTrue(t.runOnce) && !t.handler) next.push(t);
+    }
+    for (const h of hosts) {
+      const s = this.state(h);
+      if (!s.host) continue;
+      const hr: HostRun = { name: h, host: s.host, pending: s.pending, facts: s.facts, gathered: s.gathered };
+      for (const t of next) readAhead(t, hr, run.env);
     }
   }
 
@@ -519,6 +543,9 @@ export class Scheduler {
     saveHandlerState(path, this.inventory.sources, next);
   }
 }
+
+/** How many of the next tasks' checks a host runs ahead (lookahead.ts). */
+const READ_AHEAD = 32;
 
 const NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 

@@ -19,14 +19,19 @@ export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).dig
 // A file's bytes come with its state (one round trip instead of two) up to this size; a bigger one is read apart.
 const INLINE_BYTES = 1 << 20;
 
-/** A path's state; withBytes adds a regular file's bytes (base64, up to INLINE_BYTES) after its sha256. */
+/** A path's state; withBytes gives a regular file's bytes (base64, when it is at most INLINE_BYTES) instead of
+ *  its sha256, which the controller computes from them: two programs (stat, base64) instead of five. */
 export function statScript(path: string, withBytes = false): string {
-  const bytes = withBytes ? sh` head -c ${INLINE_BYTES + 1} < ${path} | base64;` : '';
+  // User and group names hold no blank (useradd refuses them): stat's words are split by the shell.
+  const file = withBytes
+    ? sh`set -- $(stat -c '%a %s %U %G' ${path}) && printf 'file\\n%s\\n%s\\n%s\\n%s\\n' "$1" "$3" "$4" "$2" &&
+  if [ "$2" -le ${INLINE_BYTES} ]; then base64 < ${path}; fi;`
+    : sh`stat -c 'file\n%a\n%U\n%G\n%s' ${path}; sha256sum < ${path} | cut -d' ' -f1;`;
   return (
     sh`if [ -L ${path} ]; then printf 'link\\n%s\\n' "$(readlink ${path})";
 elif [ -d ${path} ]; then stat -c 'directory\n%a\n%U\n%G' ${path};
-elif [ -f ${path} ]; then stat -c 'file\n%a\n%U\n%G\n%s' ${path}; sha256sum < ${path} | cut -d' ' -f1;` +
-    bytes +
+elif [ -f ${path} ]; then ` +
+    file +
     sh`
 elif [ -e ${path} ]; then echo other; stat -c '%F' ${path};
 else echo absent; fi`
@@ -107,14 +112,16 @@ export async function fileStateAndBytes(
   }
   const r = await ctx.host.run(statScript(path, true), { become: ctx.become });
   const out = r.stdout.trim();
-  const file = parseStat(out);
-  if (file.kind === 'file') {
-    const b64 = out.split('\n').slice(6).join('');
-    const bytes = Buffer.from(b64, 'base64');
-    // A file bigger than the inline limit, or one that changed between stat and read, is read again whole.
-    if (bytes.length === file.size && sha256(bytes) === file.sha256) return { file, bytes };
-  }
-  return { file, bytes: file.kind === 'file' ? await ctx.host.get(path, { become: ctx.become }) : null };
+  const lines = out.split('\n');
+  if (lines[0] !== 'file') return { file: parseStat(out), bytes: null };
+  const [, mode, owner, group, size] = lines;
+  const attrs = { mode: mode.padStart(4, '0'), owner, group, size: Number(size) };
+  const inline = Buffer.from(lines.slice(5).join(''), 'base64');
+  // A file bigger than the inline limit, or one that changed between stat and read, is read again whole.
+  const bytes = inline.length === attrs.size ? inline : await ctx.host.get(path, { become: ctx.become });
+  // Gone between the two reads.
+  if (bytes === null) return { file: { kind: 'absent' }, bytes: null };
+  return { file: { kind: 'file', ...attrs, size: bytes.length, sha256: sha256(bytes) }, bytes };
 }
 
 /** The bytes a file holds now, or would hold after pending changes. */

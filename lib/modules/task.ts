@@ -65,6 +65,10 @@ export interface TaskType<A extends Args = Args, S = unknown, D = unknown> {
   /** Arguments that name template files: found and checked for undefined variables before any
    *  connection, as every template is. */
   templateArgs?: (keyof A & string)[];
+  /** The check only reads this host (its commands, ctx.pending, ctx.vars, controller files: no shared read, no
+   *  barrier, no effect), so the scheduler may run it ahead while earlier tasks run (lib/core/lookahead.ts).
+   *  A function decides by the arguments. */
+  readAhead?: boolean | ((args: A) => boolean);
   check(ctx: TaskCtx, args: A): Promise<S>;
   plan(args: A, state: S): Change<D>[];
   apply(ctx: TaskCtx, changes: Change<D>[], args: A): Promise<Record<string, unknown> | void>;

@@ -60,6 +60,7 @@ export function parseAptFacts(out: string): AptState {
 
 export const apt: TaskType<AptArgs, AptState, AptOp> = {
   name: 'apt',
+  readAhead: true,
   schema: {
     type: 'object',
     properties: {

@@ -25,6 +25,7 @@ export function editBlock(text: string, a: BlockArgs): string {
 
 export const blockinfile: TaskType<BlockArgs, InFileState, WriteData> = {
   name: 'blockinfile',
+  readAhead: true,
   schema: inFileSchema({ block: { type: 'string' }, marker: { type: 'string' } }),
   check: (ctx, args) => checkEdit(ctx, args, editBlock),
   plan: planInFile,

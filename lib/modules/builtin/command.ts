@@ -27,6 +27,7 @@ export function splitArgs(cmd: string): string[] {
 function makeCommand(shell: boolean): TaskType<CommandArgs, CmdState> {
   return {
     name: shell ? 'shell' : 'command',
+    readAhead: true,
     freeForm: 'cmd',
     schema: {
       type: 'object',

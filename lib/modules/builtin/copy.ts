@@ -9,6 +9,7 @@ interface CopyArgs extends WriteArgs {
 
 export const copy: TaskType<CopyArgs, WriteState & { content: Buffer | string }, WriteData> = {
   name: 'copy',
+  readAhead: true,
   schema: {
     type: 'object',
     properties: {

@@ -21,6 +21,7 @@ interface FileData {
 
 export const file: TaskType<FileArgs, FileState, FileData> = {
   name: 'file',
+  readAhead: true,
   schema: {
     type: 'object',
     properties: {

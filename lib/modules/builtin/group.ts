@@ -16,6 +16,7 @@ interface GroupState {
 
 export const group: TaskType<GroupArgs, GroupState, string> = {
   name: 'group',
+  readAhead: true,
   schema: {
     type: 'object',
     properties: {

@@ -30,6 +30,7 @@ export function editLines(text: string, a: LineArgs): string {
 
 export const lineinfile: TaskType<LineArgs, InFileState, WriteData> = {
   name: 'lineinfile',
+  readAhead: true,
   schema: inFileSchema({ line: { type: 'string' }, regexp: { type: 'string' } }),
   validate(args) {
     if (args.state !== 'absent' && args.line === undefined) return 'lineinfile needs "line" unless state is absent';

@@ -40,6 +40,8 @@ function makeService(name: string): TaskType<ServiceArgs, ServiceState, string> 
       required: ['name'],
       additionalProperties: false,
     },
+    // daemon_reload runs in the check of a real run: not a read.
+    readAhead: (a) => !a.daemon_reload,
     async check(ctx, a) {
       const unit = a.name;
       const load = sh`systemctl show -p LoadState --value ${unit}`;

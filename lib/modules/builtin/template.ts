@@ -11,6 +11,7 @@ interface TemplateArgs extends WriteArgs {
 
 export const template: TaskType<TemplateArgs, WriteState & { content: Buffer }, WriteData> = {
   name: 'template',
+  readAhead: true,
   templateArgs: ['src'],
   schema: {
     type: 'object',

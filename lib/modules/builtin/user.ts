@@ -65,6 +65,7 @@ export function parseUser(out: string): Omit<UserState, 'pending'> {
 
 export const user: TaskType<UserArgs, UserState, string> = {
   name: 'user',
+  readAhead: true,
   schema: {
     type: 'object',
     properties: {
