@@ -240,6 +240,26 @@ t.test('rabbitmq_user, vhost, policy, plugins, feature flags, restart', async (t
     'clear permissions of a on /',
   ]);
   t.notMatch(actions(changes).join(' '), 'secretpw', 'the password is not in the plan text');
+  // What erl_call applies: the function rabbitmqctl's command calls, its arguments, the CLI's acting user.
+  t.same(
+    changes.map((c) => c.data?.call),
+    [
+      ['rabbit_auth_backend_internal', 'change_password', ['a', 'secretpw', 'rmq-cli']],
+      ['rabbit_auth_backend_internal', 'set_tags', ['a', [], 'rmq-cli']],
+      ['rabbit_auth_backend_internal', 'set_permissions', ['a', 'ha', '.*', '.*', '.*', 'rmq-cli']],
+      ['rabbit_auth_backend_internal', 'clear_permissions', ['a', '/', 'rmq-cli']],
+    ],
+  );
+  t.same(
+    changes.map((c) => c.data?.ctl.replace(/^printf .* \| /, '')),
+    [
+      'rabbitmqctl change_password a',
+      'rabbitmqctl set_user_tags a',
+      "rabbitmqctl set_permissions -p ha a '.*' '.*' '.*'",
+      'rabbitmqctl clear_permissions -p / a',
+    ],
+    'and the rabbitmqctl command it stands for, the password on stdin',
+  );
   t.same(actions(rabbitmq_vhost.plan({ name: 'ha', default_queue_type: 'quorum' }, { exists: false })), [
     'create vhost ha (default queue type quorum)',
   ]);

@@ -1,7 +1,7 @@
 // A policy on a vhost: pattern, definition, apply-to and priority.
 import { sh } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
-import { applyCtl } from './_rabbitmq.js';
+import { applyCtl, CtlChange, ctlChange } from './_rabbitmq.js';
 import { clusterSnapshot, part, Snapshot } from './_snapshot.js';
 
 interface PolicyArgs {
@@ -43,7 +43,7 @@ export function policyState(s: Snapshot, vhost: string, name: string): Policy | 
   };
 }
 
-export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null, string> = {
+export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null, CtlChange> = {
   name: 'rabbitmq_policy',
   schema: {
     type: 'object',
@@ -72,7 +72,10 @@ export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null, string> = {
         ? [
             {
               action: `clear policy ${a.name} on ${vhost}`,
-              data: sh`rabbitmqctl clear_policy -p ${vhost} ${a.name}`,
+              data: ctlChange(sh`rabbitmqctl clear_policy -p ${vhost} ${a.name}`, 'rabbit_policy', 'delete', [
+                vhost,
+                a.name,
+              ]),
             },
           ]
         : [];
@@ -92,7 +95,12 @@ export const rabbitmq_policy: TaskType<PolicyArgs, Policy | null, string> = {
       {
         action: `${s ? 'update' : 'set'} policy ${a.name} on ${vhost}: ${a.pattern} → ${canon(a.definition)}`,
         effects: [{ kind: 'other', what: `policy ${a.name}` }],
-        data: `rabbitmqctl set_policy ${options} ` + sh`${a.name} ${a.pattern} ${definition}`,
+        data: ctlChange(
+          `rabbitmqctl set_policy ${options} ` + sh`${a.name} ${a.pattern} ${definition}`,
+          'rabbit_policy',
+          'parse_set',
+          [vhost, a.name, a.pattern!, definition, priority, applyTo],
+        ),
       },
     ];
   },

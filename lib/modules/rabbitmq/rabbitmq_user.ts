@@ -4,8 +4,8 @@
 import { Change } from '../pending.js';
 import { sh } from '../../connection/quote.js';
 import { TaskCtx, TaskType } from '../task.js';
-import { applyCtl, ctl, needNode, withStdin } from './_rabbitmq.js';
-import { clusterSnapshot, part, passwordMatches, Snapshot } from './_snapshot.js';
+import { applyCtl, ctl, CtlChange, ctlChange, needNode, withStdin } from './_rabbitmq.js';
+import { asReadFromStdin, clusterSnapshot, part, passwordMatches, Snapshot } from './_snapshot.js';
 
 interface Perm {
   vhost: string;
@@ -46,7 +46,21 @@ async function authenticate(ctx: TaskCtx, a: UserArgs): Promise<boolean> {
   return r.auth.code === 0;
 }
 
-export const rabbitmq_user: TaskType<UserArgs, UserState, string> = {
+const INTERNAL = 'rabbit_auth_backend_internal';
+
+/** rabbitmqctl COMMAND NAME [ARGS...] and the internal backend's function it calls (fn, when named otherwise). */
+function userCall(command: string, args: [string, ...(string | string[])[]], fn = command): CtlChange {
+  return ctlChange(sh`rabbitmqctl ${command} ${args.flat()}`, INTERNAL, fn, args);
+}
+
+/** add_user and change_password: the password on rabbitmqctl's stdin, or in the expression erl_call reads on its
+ *  stdin, as rabbitmqctl would have read it (its first line, trimmed). Never on a command line. */
+function passwordCall(command: 'add_user' | 'change_password', name: string, password: string): CtlChange {
+  const ctl = withStdin(password, sh`rabbitmqctl ${command} ${name}`);
+  return ctlChange(ctl, INTERNAL, command, [name, asReadFromStdin(password)]);
+}
+
+export const rabbitmq_user: TaskType<UserArgs, UserState, CtlChange> = {
   name: 'rabbitmq_user',
   schema: {
     type: 'object',
@@ -85,27 +99,27 @@ export const rabbitmq_user: TaskType<UserArgs, UserState, string> = {
   },
   plan(a, s) {
     if (a.state === 'absent')
-      return s.exists ? [{ action: `delete user ${a.name}`, data: sh`rabbitmqctl delete_user ${a.name}` }] : [];
-    const out: Change<string>[] = [];
+      return s.exists ? [{ action: `delete user ${a.name}`, data: userCall('delete_user', [a.name]) }] : [];
+    const out: Change<CtlChange>[] = [];
     const effects = [{ kind: 'other' as const, what: `user ${a.name}` }];
     if (!s.exists)
       out.push({
         action: `create user ${a.name}`,
         effects,
-        data: withStdin(a.password!, sh`rabbitmqctl add_user ${a.name}`),
+        data: passwordCall('add_user', a.name, a.password!),
       });
     else if (!s.passwordOk)
       out.push({
         action: `change the password of ${a.name}`,
         effects,
-        data: withStdin(a.password!, sh`rabbitmqctl change_password ${a.name}`),
+        data: passwordCall('change_password', a.name, a.password!),
       });
     const tags = [...(a.tags ?? [])].sort();
     if (tags.join(',') !== (s.exists ? s.tags : []).join(','))
       out.push({
         action: `tags of ${a.name}: ${tags.join(', ') || 'none'}`,
         effects,
-        data: sh`rabbitmqctl set_user_tags ${a.name} ${tags}`,
+        data: userCall('set_user_tags', [a.name, tags], 'set_tags'),
       });
     for (const p of a.permissions ?? []) {
       const want = { configure: p.configure ?? '.*', write: p.write ?? '.*', read: p.read ?? '.*' };
@@ -114,7 +128,12 @@ export const rabbitmq_user: TaskType<UserArgs, UserState, string> = {
         out.push({
           action: `permissions of ${a.name} on ${p.vhost}: ${want.configure} ${want.write} ${want.read}`,
           effects,
-          data: sh`rabbitmqctl set_permissions -p ${p.vhost} ${a.name} ${want.configure} ${want.write} ${want.read}`,
+          data: ctlChange(
+            sh`rabbitmqctl set_permissions -p ${p.vhost} ${a.name} ${want.configure} ${want.write} ${want.read}`,
+            INTERNAL,
+            'set_permissions',
+            [a.name, p.vhost, want.configure, want.write, want.read],
+          ),
         });
     }
     for (const have of s.perms)
@@ -122,7 +141,10 @@ export const rabbitmq_user: TaskType<UserArgs, UserState, string> = {
         out.push({
           action: `clear permissions of ${a.name} on ${have.vhost}`,
           effects,
-          data: sh`rabbitmqctl clear_permissions -p ${have.vhost} ${a.name}`,
+          data: ctlChange(sh`rabbitmqctl clear_permissions -p ${have.vhost} ${a.name}`, INTERNAL, 'clear_permissions', [
+            a.name,
+            have.vhost,
+          ]),
         });
     return out;
   },

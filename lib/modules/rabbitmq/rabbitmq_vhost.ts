@@ -2,7 +2,7 @@
 import { TaskError } from '../../util/errors.js';
 import { sh } from '../../connection/quote.js';
 import { TaskType } from '../task.js';
-import { applyCtl } from './_rabbitmq.js';
+import { applyCtl, CtlChange, ctlChange } from './_rabbitmq.js';
 import { clusterSnapshot, part, Snapshot } from './_snapshot.js';
 
 interface VhostArgs {
@@ -18,7 +18,7 @@ export function vhostState(s: Snapshot, name: string): VhostState {
   return v ? { exists: true, dqt: v.default_queue_type ?? 'classic' } : { exists: false };
 }
 
-export const rabbitmq_vhost: TaskType<VhostArgs, VhostState, string> = {
+export const rabbitmq_vhost: TaskType<VhostArgs, VhostState, CtlChange> = {
   name: 'rabbitmq_vhost',
   schema: {
     type: 'object',
@@ -37,7 +37,12 @@ export const rabbitmq_vhost: TaskType<VhostArgs, VhostState, string> = {
   plan(a, s) {
     if (a.state === 'absent')
       return s.exists
-        ? [{ action: `delete vhost ${a.name} (and every queue in it)`, data: sh`rabbitmqctl delete_vhost ${a.name}` }]
+        ? [
+            {
+              action: `delete vhost ${a.name} (and every queue in it)`,
+              data: ctlChange(sh`rabbitmqctl delete_vhost ${a.name}`, 'rabbit_vhost', 'delete', [a.name]),
+            },
+          ]
         : [];
     if (!s.exists) {
       const dqt = a.default_queue_type;
@@ -45,7 +50,19 @@ export const rabbitmq_vhost: TaskType<VhostArgs, VhostState, string> = {
         {
           action: `create vhost ${a.name}` + (dqt ? ` (default queue type ${dqt})` : ''),
           effects: [{ kind: 'other', what: `vhost ${a.name}` }],
-          data: sh`rabbitmqctl add_vhost ${a.name}` + (dqt ? sh` --default-queue-type ${dqt}` : ''),
+          data: dqt
+            ? ctlChange(sh`rabbitmqctl add_vhost ${a.name} --default-queue-type ${dqt}`, 'rabbit_vhost', 'add', [
+                a.name,
+                // As the CLI's add_vhost with --default-queue-type: its description and tags default to none.
+                {
+                  map: [
+                    ['description', ''],
+                    ['tags', []],
+                    ['default_queue_type', dqt],
+                  ],
+                },
+              ])
+            : ctlChange(sh`rabbitmqctl add_vhost ${a.name}`, 'rabbit_vhost', 'add', [a.name]),
         },
       ];
     }
