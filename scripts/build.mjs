@@ -55,6 +55,12 @@ const bundledValidators = {
       ].join('\n');
       return { contents, loader: 'js', resolveDir: PRECOMPILED_DIR };
     });
+    // Generated code that nobody reads: minified, a third of its size to read at every start.
+    build.onLoad({ filter: /[\\/]schema-validators[\\/][^\\/]+\.cjs$/ }, async (args) => {
+      const code = readFileSync(args.path, 'utf8');
+      const { code: contents } = await esbuild.transform(code, { minify: true, format: 'cjs', loader: 'js' });
+      return { contents, loader: 'js' };
+    });
   },
 };
 
