@@ -86,9 +86,10 @@ await esbuild.build({
   plugins: [bundledValidators],
   logLevel: 'warning',
 });
-// lib/cli.ts's #! line, kept by esbuild, is no JavaScript inside the launcher's function wrapper: a comment now
-// (the same line count, for the source map).
-const code = readFileSync(bundle, 'utf8').replace(/^#!/, '//');
+// lib/cli.ts's #! line, kept by esbuild, is no JavaScript inside the function wrapper: a comment now (the same
+// line count, for the source map). The file is written wrapped as Node wraps a CommonJS module (on its first line),
+// so the launcher compiles the text as read: no concatenation for V8 to copy, one garbage collection less.
+const code = createRequire(import.meta.url)('node:module').wrap(readFileSync(bundle, 'utf8').replace(/^#!/, '//'));
 writeFileSync(bundle, code);
 const build = createHash('sha256').update(code).digest('hex').slice(0, 16);
 const launcher = readFileSync(join(root, 'scripts', 'launcher.cjs'), 'utf8').replace('@BUILD@', build);

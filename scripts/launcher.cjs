@@ -13,7 +13,7 @@
 const fs = require('node:fs');
 const { join } = require('node:path');
 const { Script } = require('node:vm');
-const { createRequire, wrap } = require('node:module');
+const { createRequire } = require('node:module');
 
 const BUILD = '@BUILD@';
 const file = join(__dirname, 'cli-bundle.cjs');
@@ -34,8 +34,9 @@ if (cacheFile) {
     cachedData = undefined;
   }
 }
-// The bundle has no import() (scripts/build.mjs): node:vm would need --experimental-vm-modules for it.
-const script = new Script(wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
+// The bundle has no import() (scripts/build.mjs): node:vm would need --experimental-vm-modules for it. The build
+// wrote it already wrapped in Node's CommonJS function (module.wrap).
+const script = new Script(fs.readFileSync(file, 'utf8'), { filename: file, cachedData });
 if (cacheFile && (!cachedData || script.cachedDataRejected)) process.once('exit', save);
 // Once nothing is left to do (no handle, no request, no timer: every write flushed, every child waited for),
 // exit at once: Node's own teardown of the heap and environment would cost ~3 ms more. 'exit' still fires.
