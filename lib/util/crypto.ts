@@ -25,8 +25,9 @@ function later<K extends Used>(name: K): NodeCrypto[K] {
   return call as NodeCrypto[K];
 }
 
-/** randomBytes(size), synchronous (the only form used here). */
-function randomBytes(size: number): Buffer {
+/** randomBytes(size); with a callback, node:crypto's own. */
+function randomBytes(size: number, ...callback: unknown[]): Buffer {
+  if (callback.length) return (load().randomBytes as (...a: unknown[]) => Buffer)(size, ...callback);
   if (!loaded) {
     const bytes = Buffer.alloc(size);
     try {
