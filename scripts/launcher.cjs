@@ -38,8 +38,8 @@ if (cacheFile) {
 // wrote it already wrapped in Node's CommonJS function (module.wrap).
 const script = new Script(fs.readFileSync(file, 'utf8'), { filename: file, cachedData });
 if (cacheFile && (!cachedData || script.cachedDataRejected)) process.once('exit', save);
-// Once nothing is left to do (no handle, no request, no timer: every write flushed, every child waited for),
-// exit at once: Node's own teardown of the heap and environment would cost ~3 ms more. 'exit' still fires.
+// Once the event loop is empty (no handle, request or timer holds it: every write flushed, every connection
+// closed), exit at once: Node's own teardown of the heap and environment would cost ~3 ms more. 'exit' fires.
 process.once('beforeExit', () => process.exit());
 const bundle = { exports: {}, filename: file, id: '.', loaded: false };
 script.runInThisContext()(bundle.exports, createRequire(file), bundle, file, __dirname);
