@@ -1,6 +1,6 @@
 // The local Host: runs the same scripts on this machine, so tasks can be unit-tested locally. Each command
 // gets its own `sh` (no argument but its name), driven by the same ShellSession as the SSH host.
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { Become, Host, PutOptions, RunOptions, RunResult } from './host.js';
 import { ShellSession } from './session.js';
@@ -22,8 +22,10 @@ export class LocalHost implements Host {
       await session.ready;
       return await session.run(script, opts.timeoutMs ?? 600_000, opts.become);
     } finally {
-      // End of input: the shell exits (and removes its temp folder) once the command is done.
+      // End of input: the shell exits (and removes its temp folder) once the command is done. Nothing more is
+      // read from it, so this process need not wait for that to exit itself (start-up time, issue 11).
       child.stdin.end();
+      letGo(child);
     }
   }
 
@@ -40,4 +42,10 @@ export class LocalHost implements Host {
   }
 
   async close(): Promise<void> {}
+}
+
+/** The event loop stops waiting for a shell whose input has ended: the command's result is in. */
+function letGo(child: ChildProcess): void {
+  child.unref();
+  for (const io of [child.stdin, child.stdout, child.stderr]) (io as { unref?: () => void } | null)?.unref?.();
 }

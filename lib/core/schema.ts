@@ -4,7 +4,8 @@
 // one file per piece, which scripts/build.mjs writes to dist/lib/core/schema-validators/): a run loads the
 // pieces it uses and neither loads ajv nor compiles (start-up time, issue 11). Without those files, or when
 // they were made from another schema than this one (a build by tsc alone after a change), the pieces are
-// compiled with ajv when first used, with the same result.
+// compiled with ajv when first used, with the same result. In the bundled command line (scripts/build.mjs), the
+// pieces are inside the bundle (core/schema-bundled.ts), so that its code cache holds them.
 import type { Ajv, DefinedError, ErrorObject, ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { nodeCrypto } from '../util/crypto.js';
 import { PACKAGE_ROOT } from '../util/package.js';
 import { taskTypes } from '../modules/index.js';
+import { bundledValidators } from './schema-bundled.js';
 import { convertBySchema, plainView } from '../language/convert.js';
 
 const { createHash } = nodeCrypto;
@@ -214,9 +216,16 @@ export const AJV_OPTIONS = { allErrors: true, strict: false, allowUnionTypes: tr
 export const PRECOMPILED_DIR = join(PACKAGE_ROOT, 'dist', 'lib', 'core', 'schema-validators');
 
 let index: { hash: string; files: Record<string, string> } | null | undefined;
+let bundledSame: boolean | undefined;
 
 /** The piece at ref as the build compiled it for this very schema, else undefined. */
 export function precompiled(ref: string): ValidateFunction | undefined {
+  if (bundledValidators) {
+    // The bundle holds the schema it was compiled from: compared as text, with no hash to compute.
+    bundledSame ??= JSON.stringify((schema ??= buildSchema())) === bundledValidators.schema;
+    const load = bundledSame && Object.prototype.hasOwnProperty.call(bundledValidators.files, ref);
+    return load ? (bundledValidators.files[ref]() as ValidateFunction) : undefined;
+  }
   if (index === undefined) {
     try {
       index = JSON.parse(readFileSync(join(PRECOMPILED_DIR, 'index.json'), 'utf8'));
