@@ -38,6 +38,7 @@ export class SshHost implements Host {
   /** The ProxyJump hops' connections, first hop first. */
   private hops: Client[] = [];
   private session?: ShellSession;
+  private opening?: Promise<ShellSession>;
   /** Commands waiting for the shell, first come first run; `busy` while one (or a batch) runs. */
   private jobs: Job[] = [];
   private busy = false;
@@ -96,8 +97,19 @@ export class SshHost implements Host {
     }
   }
 
-  private async openShell(): Promise<ShellSession> {
-    if (this.session && !this.session.dead) return this.session;
+  /** Starts opening the shell now, so that it is ready when the first command comes (an error is told then). */
+  warm(): void {
+    this.openShell().catch(() => undefined);
+  }
+
+  /** The live shell, or a new one: one at a time, however many commands ask for it together. */
+  private openShell(): Promise<ShellSession> {
+    if (this.session && !this.session.dead) return Promise.resolve(this.session);
+    if (!this.opening) this.opening = this.newShell().finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  private async newShell(): Promise<ShellSession> {
     if (this.stats.connects > 0) await this.reconnect();
     else await this.connect();
     const conn = this.conn!;

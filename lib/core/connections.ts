@@ -25,6 +25,8 @@ export async function defaultConnect(
   if (kind === 'local') return new LocalHost(name);
   const h = new SshHost(sshTarget(name, vars, login));
   await h.connect();
+  // Its shell opens while the other hosts connect.
+  h.warm();
   return h;
 }
 

@@ -537,7 +537,7 @@ export function readAhead(t: Task, hr: HostRun, env: ExecEnv): void {
   if (t.delegateTo || t.until !== undefined || t.includeVars || t.loopControl.pause) return;
   let items: unknown[] | undefined;
   try {
-    items = loopItems(t, env.vars.forTask(t, hr.name), env.playbookDir);
+    if (t.loop !== undefined) items = loopItems(t, env.vars.forTask(t, hr.name), env.playbookDir);
   } catch {
     return;
   }

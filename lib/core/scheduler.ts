@@ -240,7 +240,7 @@ export class Scheduler {
       else if (t.meta) await this.runMeta(run, t, act);
       else if (t.include) await this.runInclude(run, t, act);
       else {
-        this.readAhead(run, tasks, index, act);
+        await this.readAhead(run, tasks, index, act);
         await this.runTask(run, t, act);
         this.endPlayOnFailures(run, act);
       }
@@ -248,8 +248,9 @@ export class Scheduler {
   }
 
   /** Starts, on each host, the checks of this task and of those that follow it in its list (up to READ_AHEAD,
-   *  and not past a block, an include or a meta task), while it runs: lookahead.ts says when they are used. */
-  private readAhead(run: PlayRun, tasks: Task[], index: number, hosts: string[]): void {
+   *  and not past a block, an include or a meta task), while it runs: lookahead.ts says when they are used.
+   *  Between hosts it lets the event loop turn, so a host's reads are on their way while the next ones' are made. */
+  private async readAhead(run: PlayRun, tasks: Task[], index: number, hosts: string[]): Promise<void> {
     const next: Task[] = [];
     // This task too: its check goes with the others, in the same round trip.
     for (const t of tasks.slice(index)) {
@@ -259,7 +260,9 @@ export class Scheduler {
       const sameConnection = t.connection === undefined || t.connection === run.play.connection;
       if (sameUser && sameConnection && !isTrue(t.runOnce) && !t.handler) next.push(t);
     }
-    for (const h of hosts) {
+    if (!next.length) return;
+    for (const [i, h] of hosts.entries()) {
+      if (i > 0) await new Promise((turn) => setImmediate(turn));
       const s = this.state(h);
       if (!s.host) continue;
       const hr: HostRun = { name: h, host: s.host, pending: s.pending, facts: s.facts, gathered: s.gathered };
