@@ -258,7 +258,9 @@ export class Scheduler {
       if (!this.selected(run, t)) continue;
       const sameUser = t.remoteUser === undefined || t.remoteUser === run.play.remoteUser;
       const sameConnection = t.connection === undefined || t.connection === run.play.connection;
-      if (sameUser && sameConnection && !isTrue(t.runOnce) && !t.handler) next.push(t);
+      // throttle limits how many hosts run the task at once: its reads wait for their turn too.
+      const throttled = t.throttle !== undefined;
+      if (sameUser && sameConnection && !isTrue(t.runOnce) && !t.handler && !throttled) next.push(t);
     }
     if (!next.length) return;
     for (const [i, h] of hosts.entries()) {
