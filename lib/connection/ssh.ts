@@ -102,10 +102,12 @@ export class SshHost implements Host {
     this.openShell().catch(() => undefined);
   }
 
-  /** The live shell, or a new one: one at a time, however many commands ask for it together. */
+  /** The live shell, or a new one: one at a time, however many commands ask for it together. A shell still
+   *  starting (this.session is set before its ready line arrives) is waited for. */
   private openShell(): Promise<ShellSession> {
+    if (this.opening) return this.opening;
     if (this.session && !this.session.dead) return Promise.resolve(this.session);
-    if (!this.opening) this.opening = this.newShell().finally(() => (this.opening = undefined));
+    this.opening = this.newShell().finally(() => (this.opening = undefined));
     return this.opening;
   }
 

@@ -80,3 +80,24 @@ t.test('SSH: a batch past its timeout fails its commands; the shell runs on', as
   t.same(await host.run('echo after'), { code: 0, stdout: 'after\n', stderr: '' }, 'the same shell runs on');
   t.equal(host.stats.channels, 1, 'no new channel was needed');
 });
+
+t.test('SSH: commands sent while the shell is still starting (warm) wait for it', async (t) => {
+  const sshd = await startSshd();
+  t.teardown(() => sshd.stop());
+  for (let round = 1; round <= 5; round++) {
+    const host = new SshHost(sshd.target('root'));
+    await host.connect();
+    host.warm();
+    // The channel is open (counted) but the shell has not said it is ready yet: commands come now.
+    while (host.stats.channels === 0) await new Promise((r) => setImmediate(r));
+    const runs = [host.run('echo one', { batch: true }), host.run('echo two', { batch: true }), host.run('echo 3')];
+    const results = await Promise.allSettled(runs);
+    t.same(
+      results.map((r) => (r.status === 'fulfilled' ? r.value.stdout : String(r.reason))),
+      ['one\n', 'two\n', '3\n'],
+      `round ${round}: every command ran on the one shell`,
+    );
+    t.equal(host.stats.channels, 1, `round ${round}: one channel`);
+    await host.close();
+  }
+});
