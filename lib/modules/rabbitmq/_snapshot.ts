@@ -195,8 +195,21 @@ export async function snapshot(
     }
     return parseSnapshot(r.snap.out, what);
   };
-  return fresh ? ctx.shared.refresh(key, read) : ctx.shared.get(key, read);
+  // A node whose VM answers while its rabbit application is not running is booting, or paused by
+  // pause_minority while a peer restarts (a rolling restart with a node cut off): it is read again, once a
+  // second, for up to APP_WAIT_MS, before the tasks see the parts it could not read.
+  const settled = async () => {
+    const until = Date.now() + APP_WAIT_MS;
+    for (;;) {
+      const s = await read();
+      if (s.rabbit_running !== false || Date.now() >= until) return s;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  };
+  return fresh ? ctx.shared.refresh(key, settled) : ctx.shared.get(key, settled);
 }
+
+const APP_WAIT_MS = 30_000;
 
 /** The start of a cluster-wide read in check and real runs: undefined for a cluster this run would create
  *  (every node gets the package: its definitions are those of an empty database), else the snapshot, read
