@@ -113,7 +113,6 @@ export class ShellSession {
     prompt?: string,
     batch?: Current['batch'],
   ): Promise<RunResult> {
-    const cmd = { line, prompt };
     return new Promise<RunResult>((resolve, reject) => {
       const cur: Current = {
         seq,
@@ -121,7 +120,7 @@ export class ShellSession {
         timeoutMs,
         startedAt: Date.now(),
         become,
-        prompt: cmd.prompt,
+        prompt: prompt,
         answered: false,
         auth: '',
         resolve,
@@ -131,7 +130,7 @@ export class ShellSession {
       cur.timer = setTimeout(() => this.fail(timedOut(timeoutMs, this.hostName)), timeoutMs + BACKSTOP_MS);
       this.current = cur;
       this.state = 'header';
-      this.io.write(cmd.line);
+      this.io.write(line);
     });
   }
 
@@ -208,11 +207,16 @@ export class ShellSession {
     const m = HEADER.exec(line);
     if (!m) return this.injected('a malformed frame header');
     if (Number(m[2]) !== cur.seq || m[3] !== cur.nonce) return this.injected('a frame for another command');
-    this.header = { kind: m[1], code: m[4], outBytes: Number(m[5]), errBytes: Number(m[6]) };
+    this.startBody({ kind: m[1], code: m[4], outBytes: Number(m[5]), errBytes: Number(m[6]) });
+  }
+
+  /** A header read: its body comes next (none: the frame is complete). */
+  private startBody(header: Header): void {
+    this.header = header;
     this.state = 'body';
     this.body = [];
     this.bodyBytes = 0;
-    if (this.header.outBytes + this.header.errBytes === 0) this.complete();
+    if (header.outBytes + header.errBytes === 0) this.complete();
   }
 
   private batchHeader(line: string, cur: Current): void {
@@ -226,11 +230,7 @@ export class ShellSession {
     if (parts.length !== cur.batch!.count || Number(m[3]) !== parts.length)
       return this.injected('a batch frame for another number of commands');
     const total = parts.reduce((n, p) => n + p.outBytes + p.errBytes, 0);
-    this.header = { kind: 'M', code: '0', outBytes: total, errBytes: 0, parts };
-    this.state = 'body';
-    this.body = [];
-    this.bodyBytes = 0;
-    if (total === 0) this.complete();
+    this.startBody({ kind: 'M', code: '0', outBytes: total, errBytes: 0, parts });
   }
 
   private takeBody(chunk: Buffer, off: number): number {
