@@ -459,9 +459,7 @@ async function withRetries(
       const retryable = !(e instanceof UnknownState) && !(e instanceof ConnectError);
       if (attempt < retries && retryable) {
         await sleep(delayMs);
-        // A retry waits for the world to change: what the tasks share is read again.
-        p.ctx.shared.changed();
-        env.lookahead?.changedHost(p.target);
+        readAgain(p, env);
         continue;
       }
       throw e;
@@ -472,9 +470,14 @@ async function withRetries(
     }
     if (attempt >= retries) throw new TaskError(`condition "${t.until}" still false after ${attempt + 1} attempts`);
     await sleep(delayMs);
-    p.ctx.shared.changed();
-    env.lookahead?.changedHost(p.target);
+    readAgain(p, env);
   }
+}
+
+/** A retry waits for the world to change: what the tasks share, and the reads run ahead, are read again. */
+function readAgain(p: Prepared, env: ExecEnv): void {
+  p.ctx.shared.changed();
+  env.lookahead?.changedHost(p.target);
 }
 
 /** Renders and validates the arguments, and builds what the task sees. */

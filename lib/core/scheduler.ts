@@ -267,9 +267,15 @@ export class Scheduler {
       if (i > 0) await new Promise((turn) => setImmediate(turn));
       const s = this.state(h);
       if (!s.host) continue;
-      const hr: HostRun = { name: h, host: s.host, pending: s.pending, facts: s.facts, gathered: s.gathered };
+      const hr = this.hostRun(h, s.host);
       for (const t of next) readAhead(t, hr, run.env);
     }
+  }
+
+  /** The host as the executor sees it, on this connection: its check-mode overlay and facts are the run's. */
+  private hostRun(name: string, host: Host, barrier?: Barrier): HostRun {
+    const s = this.state(name);
+    return { name, host, pending: s.pending, facts: s.facts, gathered: s.gathered, barrier };
   }
 
   /** any_errors_fatal and max_fail_percentage end the play for every host. */
@@ -453,14 +459,7 @@ export class Scheduler {
       s.unreachable = true;
       return { status: 'unreachable', ignored: false, registered: { unreachable: true, msg }, notify: false };
     }
-    const hr: HostRun = {
-      name: host,
-      host: conn.host,
-      pending: s.pending,
-      facts: s.facts,
-      gathered: s.gathered,
-      barrier,
-    };
+    const hr = this.hostRun(host, conn.host, barrier);
     barrier.enter();
     const out = await runOnHost(t, hr, conn.env, (o) => this.events.result(lineOf(t, base, o))).finally(() =>
       barrier.leave(),
