@@ -9,7 +9,7 @@ import { withBecomeErrors } from '../connection/become.js';
 import { q } from '../connection/quote.js';
 import { factVars } from '../modules/builtin/setup.js';
 import { evalExpr } from '../language/expr.js';
-import { renderDeep, renderString } from '../language/template.js';
+import { holdsTemplate, renderDeep, renderString } from '../language/template.js';
 import { taskTypes } from '../modules/index.js';
 import { Change, Pending } from '../modules/pending.js';
 import { Args, RunShared, TaskCtx, TaskType } from '../modules/task.js';
@@ -90,7 +90,7 @@ export async function runOnHost(
 ): Promise<TaskOutcome> {
   let items: unknown[] | undefined;
   try {
-    items = loopItems(t, env.vars.forTask(t, hr.name), env.playbookDir);
+    if (t.loop !== undefined) items = loopItems(t, env.vars.forTask(t, hr.name), env.playbookDir);
   } catch (e) {
     const o = failure(t, e as Error, 0);
     onItem(o);
@@ -501,13 +501,15 @@ function prepareOn(
     throw new TaskError(`cannot render the arguments: ${(e as Error).message}`);
   }
   for (const [k, v] of Object.entries(args)) if (v === OMIT) delete args[k];
-  // The same schema as before connecting, now that templated values are known.
-  const problems = argumentErrors(type.name, args);
-  if (problems.length) throw new TaskError(`${type.name}: after rendering, ${problems.join('; ')}`);
   const find: TaskCtx['findFile'] = (kind, name) => findFile(env.playbookDir, t.file, t.role, kind, name);
-  // The task type's own rules too (they were skipped before connecting for templated values).
-  const problem = type.validate?.(args, find);
-  if (problem) throw new TaskError(`${type.name}: after rendering, ${problem}`);
+  if (templated(t.args ?? {})) {
+    // The same schema as before connecting, now that templated values are known.
+    const problems = argumentErrors(type.name, args);
+    if (problems.length) throw new TaskError(`${type.name}: after rendering, ${problems.join('; ')}`);
+    // The task type's own rules too (they were skipped before connecting for templated values).
+    const problem = type.validate?.(args, find);
+    if (problem) throw new TaskError(`${type.name}: after rendering, ${problem}`);
+  }
   const { host, name } = target;
   const check = t.checkMode === undefined ? env.check : isTrue(t.checkMode);
   const environment = environmentOf(t, env.play, vars);
@@ -528,6 +530,15 @@ function prepareOn(
   const key = JSON.stringify([args, ctx.become, environment, check]);
   return { type, ctx, args, target: name, key };
 }
+
+/** Whether a task's arguments hold a template. Those that hold none were checked whole when the playbook was
+ *  loaded (schema and the type's own rules), and render the same on every host: they are not checked again. */
+function templated(args: Args): boolean {
+  let t = templatedArgs.get(args);
+  if (t === undefined) templatedArgs.set(args, (t = holdsTemplate(args)));
+  return t;
+}
+const templatedArgs = new WeakMap<Args, boolean>();
 
 /** Starts the task's check on the host ahead of its turn (lookahead.ts), for each item of its loop, when its
  *  type reads only that host and the task has no delegate_to, until, include_vars or loop pause; a `when` that

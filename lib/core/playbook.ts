@@ -933,6 +933,11 @@ export function findFile(
     if (existsSync(name)) return name;
     throw new Error(`${name} not found`);
   }
+  // Each task looks its file up on each host: the path found is kept while it exists (a file made during the run
+  // at a place looked at earlier is not seen; Ansible looks each time).
+  const key = [playbookDir, taskFile, role?.path, kind, name].join('\0');
+  const known = found.get(key);
+  if (known !== undefined && existsSync(known)) return known;
   const cands = [
     ...(role ? [join(role.path, kind, name)] : []),
     resolve(dirname(taskFile), name),
@@ -948,8 +953,10 @@ export function findFile(
     throw new Error(
       `${kind === 'templates' ? 'template' : 'file'} "${name}" not found; looked in: ${[...new Set(cands)].join(', ')}`,
     );
+  found.set(key, hit);
   return hit;
 }
+const found = new Map<string, string>();
 
 export interface LoadedPlaybook {
   file: string;

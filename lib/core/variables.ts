@@ -5,10 +5,12 @@
 // What does not change during a play (everything up to role vars but facts) is merged once per host and role.
 import { Inventory } from './inventory.js';
 import { Play, Role } from './playbook.js';
-import { lazyVars } from '../language/template.js';
-import { setOwn } from '../util/objects.js';
+import { holdsTemplate, makeLazy } from '../language/template.js';
 
 export const OMIT = '__omit_place_holder__';
+
+/** An empty layer, the same object each time (templateKeysOf keeps what it found per layer object). */
+const NONE: Record<string, unknown> = Object.freeze({});
 
 /** What the scheduler knows about hosts that variables need: their facts and who is still active. */
 export interface HostFacts {
@@ -73,7 +75,7 @@ export class PlayVars {
 
   /** Variables of a host at a task; `loop` holds the loop variable of the current item. */
   forTask(task: TaskScope, host: string, loop: Record<string, unknown> = {}): Record<string, unknown> {
-    const params = task.role?.params ?? {};
+    const params = task.role?.params ?? NONE;
     const facts = this.hosts.facts(host);
     const magic = { ...this.magicOf(host), ...this.activeMagic() };
     const { extraVars, extraData } = this.flags;
@@ -153,18 +155,34 @@ export interface TaskScope {
   data?: Record<string, unknown>;
 }
 
-/** Merged layers as templates see them: the key's last layer decides whether it is data. */
+/** Merged layers as templates see them: the key's last layer decides whether it is data. Object spread copies
+ *  fastest and defines own properties, as setOwn does (a "__proto__" key stays a key); only the keys whose
+ *  last layer is not data and holds a template become lazy. */
 function layered(layers: [Record<string, unknown>, boolean][]): Record<string, unknown> {
-  const merged: Record<string, unknown> = {};
-  const data = new Set<string>();
-  for (const [layer, isData] of layers) {
-    for (const [k, v] of Object.entries(layer)) {
-      setOwn(merged, k, v);
-      if (isData) data.add(k);
-      else data.delete(k);
+  let merged: Record<string, unknown> = {};
+  for (const [layer] of layers) merged = { ...merged, ...layer };
+  for (let i = 0; i < layers.length; i++) {
+    const [layer, isData] = layers[i];
+    if (isData) continue;
+    for (const k of templateKeysOf(layer)) {
+      let last = true;
+      for (let j = i + 1; j < layers.length && last; j++) if (Object.hasOwn(layers[j][0], k)) last = false;
+      if (last) makeLazy(merged, k, layer[k]);
     }
   }
-  return lazyVars(merged, data);
+  return merged;
+}
+
+/** The keys of a layer that is not data whose values hold templates. Those layers (inventory, play, role, block
+ *  and task vars, role params, extra vars) do not change during a run, so each is looked through once. */
+const templateKeys = new WeakMap<object, string[]>();
+function templateKeysOf(layer: Record<string, unknown>): string[] {
+  let keys = templateKeys.get(layer);
+  if (!keys) {
+    keys = Object.keys(layer).filter((k) => holdsTemplate(layer[k]));
+    templateKeys.set(layer, keys);
+  }
+  return keys;
 }
 
 /** hostvars: every inventory host, its variables computed only when a template reads them. */

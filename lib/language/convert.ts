@@ -72,10 +72,20 @@ function branches(schema: Schema): Schema[] {
 
 /** The types a schema declares, in order: `type`, the types of its alternatives, or of its enum values. */
 function declaredTypes(schema: Schema): string[] {
-  const types = branches(schema).flatMap((b) => [b.type ?? []].flat().map(String));
-  if (types.length || !Array.isArray(schema.enum)) return types;
-  return schema.enum.map((v) => (v === null ? 'null' : Number.isInteger(v) ? 'integer' : typeof v));
+  let types = typesOf.get(schema);
+  if (!types) {
+    types = branches(schema).flatMap((b) => [b.type ?? []].flat().map(String));
+    if (!types.length && Array.isArray(schema.enum))
+      types = schema.enum.map((v) => (v === null ? 'null' : Number.isInteger(v) ? 'integer' : typeof v));
+    typesOf.set(schema, types);
+  }
+  return types;
 }
+
+// What declaredTypes and containerSchema found, per schema object: the schemas do not change, and each task
+// on each host converts its rendered arguments through them.
+const typesOf = new WeakMap<Schema, string[]>();
+const containers = new WeakMap<Schema, { array?: Schema; object?: Schema }>();
 
 function convertScalar(value: unknown, types: string[]): unknown {
   if (!types.length || types.some((t) => hasType(value, t))) return value;
@@ -89,8 +99,15 @@ function convertScalar(value: unknown, types: string[]): unknown {
 /** The schema that describes the contents of an array or object value (the first alternative that fits). */
 function containerSchema(value: unknown, schema: Schema): Schema | undefined {
   const type = Array.isArray(value) ? 'array' : 'object';
-  const describes = (b: Schema) => b.properties ?? b.items ?? b.additionalProperties;
-  return branches(schema).find((b) => describes(b) && (b.type === undefined || [b.type].flat().includes(type)));
+  let found = containers.get(schema);
+  if (!found) containers.set(schema, (found = {}));
+  if (!(type in found)) {
+    const describes = (b: Schema) => b.properties ?? b.items ?? b.additionalProperties;
+    found[type] = branches(schema).find(
+      (b) => describes(b) && (b.type === undefined || [b.type].flat().includes(type)),
+    );
+  }
+  return found[type];
 }
 
 /** A value converted to its schema's declared type, deeply (objects and arrays are changed in place). */

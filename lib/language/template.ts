@@ -125,9 +125,16 @@ function isHandlebars(file: string | undefined): boolean {
 /** Throws a plain Error that says what is wrong and where, when the syntax of a template file is wrong
  *  (for Jinja also an unknown filter, test or statement). */
 export function checkSyntax(text: string, file?: string, find?: TemplateFinder): void {
+  // A template task checks its file again on each host, after rendering its arguments: once is enough, unless
+  // it includes others (they are found by the task's role and file).
+  const key = `${file ?? ''}\0${text}`;
+  if (syntaxOk.has(key)) return;
   if (isHandlebars(file)) handlebars().parse(normalize(text));
   else freeVars(parseJinja(text), includeFinder(file, find));
+  if (isHandlebars(file) || !INCLUDES.test(text)) syntaxOk.add(key);
 }
+const syntaxOk = new Set<string>();
+const INCLUDES = /\{%[-+]?\s*(include|import|from|extends)\b/;
 
 /** Where a template file's `{% include 'name' %}` is looked for: where `find` looks (the template module's
  *  search path: the role's templates/, beside the task file, the playbook's templates/...), then beside
@@ -208,9 +215,14 @@ export function lazyVars(merged: Record<string, unknown>, data: Set<string>): Re
   const view: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(merged)) {
     if (data.has(k) || !holdsTemplate(v)) setOwn(view, k, v);
-    else Object.defineProperty(view, k, { get: lazyValue(k, v, view), enumerable: true, configurable: true });
+    else makeLazy(view, k, v);
   }
   return view;
+}
+
+/** Makes `view[name]` the lazy value of `raw`, a template rendered against `view` when first read. */
+export function makeLazy(view: Record<string, unknown>, name: string, raw: unknown): void {
+  Object.defineProperty(view, name, { get: lazyValue(name, raw, view), enumerable: true, configurable: true });
 }
 
 function lazyValue(name: string, raw: unknown, view: Record<string, unknown>): () => unknown {
