@@ -16,6 +16,7 @@ export function withBecomeErrors(host: Host): Host {
   return {
     name: host.name,
     run: async (script, opts) => checked(await host.run(script, opts), opts?.become),
+    stat: (path, bytes, opts) => host.stat?.(path, bytes, opts) ?? Promise.resolve(undefined),
     put: (path, bytes, opts) => host.put(path, bytes, opts),
     get: (path, opts) => host.get(path, opts),
     close: () => host.close(),

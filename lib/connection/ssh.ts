@@ -6,7 +6,8 @@
 import type { Duplex } from 'node:stream';
 import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { ConnectError } from '../util/errors.js';
-import { Become, Host, PutOptions, RunOptions, RunResult } from './host.js';
+import { Become, Host, PathInfo, PutOptions, RunOptions, RunResult } from './host.js';
+import { parsePathStates, PathRead, pathStateScript } from './pathstate.js';
 import { checkHostKey, hostKeyOrder } from './hostkeys.js';
 import { lookupHost } from './knownhosts.js';
 import { MAX_BATCH, ShellSession } from './session.js';
@@ -24,6 +25,8 @@ interface Job {
   opts: RunOptions;
   resolve: (r: RunResult) => void;
   reject: (e: Error) => void;
+  /** A path's state asked with stat() instead of a script: read with the others of its batch (pathstate.ts). */
+  stat?: PathRead & { done: (info: PathInfo | undefined) => void };
 }
 
 /** The most script bytes one batch carries. */
@@ -149,6 +152,18 @@ export class SshHost implements Host {
     });
   }
 
+  stat(path: string, bytes: boolean, opts: RunOptions = {}): Promise<PathInfo | undefined> {
+    const job = { script: '', opts, resolve: () => undefined, reject: () => undefined };
+    if (!path.startsWith('/') || !this.batchable(job)) return Promise.resolve(undefined);
+    return new Promise((done) => {
+      this.jobs.push({ ...job, stat: { path, bytes, done } });
+      if (!this.busy) {
+        this.busy = true;
+        setImmediate(() => void this.next());
+      }
+    });
+  }
+
   /** Runs the next command, or the next run of batchable reads as one batch, then the rest in order. */
   private async next(): Promise<void> {
     const group = this.takeGroup();
@@ -156,7 +171,9 @@ export class SshHost implements Host {
       this.busy = false;
       return;
     }
-    if (group.length === 1) {
+    // A path alone is read by the caller's own script: a find for one path is no cheaper.
+    if (group.length === 1 && group[0].stat) group[0].stat.done(undefined);
+    else if (group.length === 1) {
       const [job] = group;
       await this.runNow(job.script, job.opts).then(job.resolve, job.reject);
     } else await this.runBatchNow(group);
@@ -190,18 +207,28 @@ export class SshHost implements Host {
       session = await this.openShell();
       this.stats.commands += group.length;
       this.stats.batches++;
-      const results = await session.runBatch(
-        group.map((j) => j.script),
-        timeoutMs,
-      );
-      group.forEach((job, i) => {
-        const r = results[i];
+      const paths = group.flatMap((j) => (j.stat ? [j.stat] : []));
+      const pathScript = paths.length ? [pathStateScript(paths)] : [];
+      // The same read twice in one batch (three tasks on one file) runs once: a batch only reads, in one go.
+      const scripts = [...new Set(group.flatMap((j) => (j.stat ? [] : [j.script])))];
+      const results = await session.runBatch([...pathScript, ...scripts], timeoutMs);
+      if (paths.length) {
+        const r = results[0];
+        const infos = r instanceof Error ? paths.map(() => undefined) : parsePathStates(r, paths);
+        paths.forEach((p, i) => p.done(infos[i]));
+      }
+      for (const job of group) {
+        if (job.stat) continue;
+        const r = results[pathScript.length + scripts.indexOf(job.script)];
         if (r instanceof Error) job.reject(r);
-        else job.resolve(r);
-      });
+        else job.resolve({ ...r });
+      }
     } catch (e) {
-      const err = this.closedError(e as Error, session, group[0].script);
-      for (const job of group) job.reject(err);
+      const err = this.closedError(e as Error, session, group.find((j) => !j.stat)?.script ?? 'find');
+      for (const job of group) {
+        if (job.stat) job.stat.done(undefined);
+        else job.reject(err);
+      }
     }
   }
 

@@ -578,6 +578,7 @@ function batched(host: Host): Host {
   return {
     name: host.name,
     run: (script, opts) => host.run(script, { ...opts, batch: true }),
+    stat: (path, bytes, opts) => host.stat?.(path, bytes, { ...opts, batch: true }) ?? Promise.resolve(undefined),
     put: (path, bytes, opts) => host.put(path, bytes, opts),
     get: (path, opts) => host.get(path, { ...opts, batch: true }),
     close: () => host.close(),
@@ -623,6 +624,8 @@ function withEnvironment(host: Host, environment: Record<string, string>): Host 
   return {
     name: host.name,
     run: (script, opts) => host.run(exports + script, opts),
+    // The environment changes what programs do, not what a path is.
+    stat: (path, bytes, opts) => host.stat?.(path, bytes, opts) ?? Promise.resolve(undefined),
     put: (path, bytes, opts) => host.put(path, bytes, opts),
     get: (path, opts) => host.get(path, opts),
     close: () => host.close(),

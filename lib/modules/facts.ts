@@ -1,6 +1,7 @@
 // Facts: a command plus a pure parser, read through the check-mode overlay.
 import { nodeCrypto } from '../util/crypto.js';
 import { Effect } from './pending.js';
+import { INLINE_BYTES, PathInfo } from '../connection/host.js';
 import { sh } from '../connection/quote.js';
 import { asBytes } from './bytes.js';
 import { TaskCtx } from './task.js';
@@ -16,17 +17,21 @@ export type FileState =
 
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-// A file's bytes come with its state (one round trip instead of two) up to this size; a bigger one is read apart.
-const INLINE_BYTES = 1 << 20;
+/** What statScript reads of a regular file besides its type, mode, owner, group and size: its sha256, its bytes
+ *  (base64, when it is at most INLINE_BYTES; the controller computes the sha256: two programs instead of five),
+ *  or nothing more (one program, for a task that only needs what kind of path it is, or its attributes). */
+export type FileRead = 'sum' | 'bytes' | 'attrs';
 
-/** A path's state; withBytes gives a regular file's bytes (base64, when it is at most INLINE_BYTES) instead of
- *  its sha256, which the controller computes from them: two programs (stat, base64) instead of five. */
-export function statScript(path: string, withBytes = false): string {
+/** A path's state: see FileRead. */
+export function statScript(path: string, read: FileRead = 'sum'): string {
   // User and group names hold no blank (useradd refuses them): stat's words are split by the shell.
-  const file = withBytes
-    ? sh`set -- $(stat -c '%a %s %U %G' ${path}) && printf 'file\\n%s\\n%s\\n%s\\n%s\\n' "$1" "$3" "$4" "$2" &&
+  const file =
+    read === 'bytes'
+      ? sh`set -- $(stat -c '%a %s %U %G' ${path}) && printf 'file\\n%s\\n%s\\n%s\\n%s\\n' "$1" "$3" "$4" "$2" &&
   if [ "$2" -le ${INLINE_BYTES} ]; then base64 < ${path}; fi;`
-    : sh`stat -c 'file\n%a\n%U\n%G\n%s' ${path}; sha256sum < ${path} | cut -d' ' -f1;`;
+      : read === 'sum'
+        ? sh`stat -c 'file\n%a\n%U\n%G\n%s' ${path}; sha256sum < ${path} | cut -d' ' -f1;`
+        : sh`stat -c 'file\n%a\n%U\n%G\n%s' ${path};`;
   return (
     sh`if [ -L ${path} ]; then printf 'link\\n%s\\n' "$(readlink ${path})";
 elif [ -d ${path} ]; then stat -c 'directory\n%a\n%U\n%G' ${path};
@@ -54,18 +59,40 @@ export function parseStat(out: string): FileState {
   }
 }
 
-/** A path's state as it is, or as earlier pending changes would leave it (check mode). */
-export async function fileState(ctx: TaskCtx, path: string): Promise<FileState> {
+/** A path's state as it is, or as earlier pending changes would leave it (check mode). With `sum` false, a
+ *  regular file's sha256 is not read (it is ''): for tasks that look only at the kind of path or its attributes. */
+export async function fileState(ctx: TaskCtx, path: string, sum = true): Promise<FileState> {
   const p = ctx.pending.file(path);
-  if (!p) return realStat(ctx, path);
+  if (!p) return realStat(ctx, path, sum);
   // Attributes a pending change leaves unset are those the path has now.
   const needsReal = p.kind === 'file' && p.state !== 'absent' && p.state !== 'link';
-  return fromEffect(p, needsReal ? await realStat(ctx, path) : undefined);
+  return fromEffect(p, needsReal ? await realStat(ctx, path, sum) : undefined);
 }
 
-async function realStat(ctx: TaskCtx, path: string): Promise<FileState> {
-  const r = await ctx.host.run(statScript(path), { become: ctx.become });
-  return parseStat(r.stdout.trim());
+/** A path's state from Host.stat (a regular file's sha256 from its bytes), or undefined when it lacks a part. */
+function fromInfo(info: PathInfo | undefined, sum: boolean): FileState | undefined {
+  if (!info) return undefined;
+  switch (info.kind) {
+    case 'link':
+      return { kind: 'link', src: info.target };
+    case 'directory':
+      return { ...info, mode: info.mode.padStart(4, '0') };
+    case 'file': {
+      if (sum && !info.bytes) return undefined;
+      const { bytes, ...attrs } = info;
+      return { ...attrs, mode: info.mode.padStart(4, '0'), sha256: bytes ? sha256(bytes) : '' };
+    }
+    default:
+      return info;
+  }
+}
+
+async function realStat(ctx: TaskCtx, path: string, sum: boolean): Promise<FileState> {
+  const known = fromInfo(await ctx.host.stat?.(path, sum, { become: ctx.become }), sum);
+  if (known) return known;
+  const r = await ctx.host.run(statScript(path, sum ? 'sum' : 'attrs'), { become: ctx.become });
+  const state = parseStat(r.stdout.trim());
+  return state.kind === 'file' && !sum ? { ...state, sha256: '' } : state;
 }
 
 function fromEffect(e: Effect, real?: FileState): FileState {
@@ -110,7 +137,10 @@ export async function fileStateAndBytes(
     const file = await fileState(ctx, path);
     return { file, bytes: file.kind === 'file' ? await fileBytes(ctx, path) : null };
   }
-  const r = await ctx.host.run(statScript(path, true), { become: ctx.become });
+  const info = await ctx.host.stat?.(path, true, { become: ctx.become });
+  if (info?.kind === 'file' && info.bytes) return { file: fromInfo(info, true)!, bytes: info.bytes };
+  if (info && info.kind !== 'file') return { file: fromInfo(info, false)!, bytes: null };
+  const r = await ctx.host.run(statScript(path, 'bytes'), { become: ctx.become });
   const out = r.stdout.trim();
   const lines = out.split('\n');
   if (lines[0] !== 'file') return { file: parseStat(out), bytes: null };
@@ -143,7 +173,7 @@ export async function fileContent(ctx: TaskCtx, path: string): Promise<string | 
 /** Whether the folder a file goes into exists now or would after pending changes. */
 export async function parentExists(ctx: TaskCtx, path: string): Promise<boolean> {
   const dir = path.replace(/\/[^/]*$/, '') || '/';
-  const s = await fileState(ctx, dir);
+  const s = await fileState(ctx, dir, false);
   return s.kind === 'directory';
 }
 

@@ -1,9 +1,11 @@
 // Reads sent together (issue 11): SshHost sends the batchable reads queued together as one batch, one round
 // trip (session.ts runBatch, shellscripts.ts __rmqplay_batch), on a private sshd on 127.0.0.1 (test/sshd.ts).
 // Each command keeps its own exit code, stdout and stderr (UTF-8, empty, large); a command that is not a batch
-// read runs alone and in its order; a batch past its timeout fails its commands and the shell runs on.
+// read runs alone and in its order; a batch past its timeout fails its commands and the shell runs on; the same
+// read twice runs once; paths asked with stat() are read together and say what statScript says of each.
 import t from 'tap';
 import { SshHost } from '../../dist/lib/connection/ssh.js';
+import { parseStat, sha256, statScript } from '../../dist/lib/modules/facts.js';
 import { startSshd } from '../sshd.js';
 
 t.test('SSH: batchable reads go as one batch, each with its own result', async (t) => {
@@ -100,4 +102,71 @@ t.test('SSH: commands sent while the shell is still starting (warm) wait for it'
     t.equal(host.stats.channels, 1, `round ${round}: one channel`);
     await host.close();
   }
+});
+
+t.test('SSH: the same read twice in one batch runs once', async (t) => {
+  const sshd = await startSshd();
+  t.teardown(() => sshd.stop());
+  const host = new SshHost(sshd.target('root'));
+  t.teardown(() => host.close());
+  await host.run('true');
+  // Nanoseconds differ between two runs: equal results mean one run.
+  const [a, b, c] = await Promise.all([
+    host.run('date +%N', { batch: true }),
+    host.run('date +%N', { batch: true }),
+    host.run('date +%N; true', { batch: true }),
+  ]);
+  t.equal(a.stdout, b.stdout, 'the two equal scripts got one result');
+  t.not(a.stdout, c.stdout, 'another script ran apart');
+});
+
+t.test('SSH: paths read together (stat) say what the path script of each says', async (t) => {
+  const sshd = await startSshd();
+  t.teardown(() => sshd.stop());
+  const host = new SshHost(sshd.target('root'));
+  t.teardown(() => host.close());
+  const d = (await host.run('mktemp -d')).stdout.trim();
+  t.teardown(() => host.run(`rm -rf ${d}`));
+  const made = await host.run(
+    [
+      `cd ${d}`,
+      'mkdir dir && chmod 0750 dir',
+      "printf 'h\\351llo\\000w\\303\\266rld\\n' > file && chmod 0640 file",
+      ': > empty && chmod 4755 empty',
+      'ln -s file link && ln -s nowhere dangling && mkfifo fifo',
+      "printf 'spaced' > 'a b' && printf 'new\\nline' > \"$(printf 'x\\ny')\"",
+      'head -c 1048577 /dev/zero > big && head -c 1048576 /dev/zero > limit',
+    ].join(' && '),
+  );
+  t.equal(made.code, 0, made.stderr);
+  const names = ['dir', 'file', 'empty', 'link', 'dangling', 'fifo', 'missing', 'a b', 'x\ny', 'big', 'limit', 'dir/'];
+  const reads = names.flatMap((n) => [
+    { path: `${d}/${n}`, bytes: true },
+    { path: `${d}/${n}`, bytes: false },
+  ]);
+  const before = host.stats.batches;
+  const infos = await Promise.all(reads.map((r) => host.stat(r.path, r.bytes, { batch: true })));
+  t.equal(host.stats.batches - before, 1, 'every path in one batch');
+  for (const [i, r] of reads.entries()) {
+    const info = infos[i];
+    const shown = `${r.path.slice(d.length + 1)}${r.bytes ? ' with bytes' : ''}`;
+    if (!info) {
+      t.fail(`${shown}: no state`);
+      continue;
+    }
+    const own = parseStat((await host.run(statScript(r.path))).stdout.trim());
+    const attrs = (x: Record<string, unknown>) => ({ ...x, mode: String(x.mode).padStart(4, '0') });
+    if (own.kind === 'file' && info.kind === 'file') {
+      const { bytes, ...rest } = info;
+      const { sha256: sum, ...ownAttrs } = own;
+      t.same(attrs(rest), ownAttrs, `${shown}: mode, owner, group, size`);
+      if (r.bytes && own.size <= 1 << 20) t.equal(sha256(bytes!), sum, `${shown}: its bytes`);
+      else t.equal(bytes, undefined, `${shown}: no bytes (not asked, or over 1 MiB)`);
+    } else if (own.kind === 'link') t.same(info, { kind: 'link', target: own.src }, `${shown}: ${own.src}`);
+    else if (own.kind === 'directory') t.same(attrs(info as never), own, `${shown}: directory`);
+    else t.same(info, own, `${shown}: ${own.kind}`);
+  }
+  t.equal(await host.stat('relative/path', true, { batch: true }), undefined, 'a relative path: no state');
+  t.equal(await host.stat(`${d}/file`, true, { batch: true }), undefined, 'a path alone: its own script reads it');
+  t.equal(await host.stat(`${d}/file`, true), undefined, 'not a batch read: no state');
 });

@@ -44,8 +44,10 @@ function makeCommand(shell: boolean): TaskType<CommandArgs, CmdState> {
       additionalProperties: false,
     },
     async check(ctx: TaskCtx, a: CommandArgs) {
-      if (a.creates && (await fileState(ctx, a.creates)).kind !== 'absent') return { skip: `${a.creates} exists` };
-      if (a.removes && (await fileState(ctx, a.removes)).kind === 'absent')
+      // Whether the path is there, nothing more: no sha256 (false).
+      if (a.creates && (await fileState(ctx, a.creates, false)).kind !== 'absent')
+        return { skip: `${a.creates} exists` };
+      if (a.removes && (await fileState(ctx, a.removes, false)).kind === 'absent')
         return { skip: `${a.removes} does not exist` };
       return { skip: false };
     },
