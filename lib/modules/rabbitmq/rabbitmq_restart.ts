@@ -38,6 +38,18 @@ for i in $(seq 1 60); do
   rabbitmq-diagnostics -q check_if_node_is_quorum_critical >/dev/null 2>&1 && exit 0; sleep 2
 done; exit 1`;
 const LOG = '/var/log/rabbitmq/rabbitmq-server.log';
+/** The node's peers that are connected to it and whose rabbit application does not run (yet). */
+const PEERS_DOWN =
+  '[N || N <- rabbit_nodes:all(), N =/= node(), lists:member(N, nodes()), ' +
+  'rpc:call(N, rabbit, is_running, [], 5000) =/= true].';
+/** After a restart, waits up to a minute until the peers it is connected to run their rabbit application again:
+ *  with pause_minority, a peer left alone while this node restarted (another node cut off) pauses, and resumes
+ *  once this one is back. The next restart, or the next task on that peer, waits for that. Asked through
+ *  erl_call (milliseconds); where erl_call cannot ask (another node name), it does not wait. */
+const WAIT_PEERS = sh`for i in $(seq 1 60); do
+  erl=$(printf '%s\n' ${PEERS_DOWN} | runuser -u rabbitmq -- env HOME=/var/lib/rabbitmq erl_call -sname rabbit -e 2>/dev/null)
+  case "$erl" in ('{ok, []}') exit 0;; ('{ok, '*) sleep 1;; (*) exit 0;; esac
+done; exit 1`;
 
 /** Whether the package is installed, whether the node runs, and since when (seconds since the epoch; 0: never). */
 const INSTALLED = `dpkg-query -W -f='\${Status}\\n' ${PKG} 2>/dev/null | grep -q ' installed$'`;
@@ -128,7 +140,11 @@ async function restartOne(ctx: TaskCtx, a: RestartArgs): Promise<void> {
   const lines = await ctx.host.run(`wc -l < ${LOG} 2>/dev/null || echo 0`, { become: ctx.become });
   const mark = Number(lines.stdout.trim()) || 0;
   const r = await ctx.host.run(RESTART, { become: ctx.become, timeoutMs: 300_000 });
-  if (r.code === 0) return;
+  if (r.code === 0) {
+    // Peers still paused after a minute are left to the tasks that read them (they wait for them too).
+    await ctx.host.run(WAIT_PEERS, { become: ctx.become, timeoutMs: 120_000 });
+    return;
+  }
   // The new [error] lines, without their timestamps, each once.
   const errors =
     sh`tail -n +${mark + 1} ${LOG} 2>/dev/null | ` +
