@@ -22,7 +22,8 @@ const OTHER_TYPES: Record<string, string> = {
 
 /** The script that reads them all; its stdout is base64. */
 export function pathStateScript(reads: PathRead[]): string {
-  const all = [...new Set(reads.map((r) => r.path))];
+  // `/` first, always there: a find without -printf (BusyBox, BSD) prints nothing, which must not read as absent.
+  const all = [...new Set(['/', ...reads.map((r) => r.path)])];
   const withBytes = [...new Set(reads.filter((r) => r.bytes).map((r) => r.path))];
   const cat = withBytes.length
     ? `find ${withBytes.map(q).join(' ')} -maxdepth 0 -type f -size -${INLINE_BYTES + 1}c -print0 2>/dev/null |
@@ -60,6 +61,7 @@ export function parsePathStates(r: RunResult, reads: PathRead[]): (PathInfo | un
     else if (type === 'f') found.set(path, { kind: 'file', mode, owner, group, size: Number(size) } as PathInfo);
     else found.set(path, { kind: 'other', type: OTHER_TYPES[type!] ?? 'unknown' });
   }
+  if (found.get('/')?.kind !== 'directory') return reads.map(() => undefined);
   // The bytes, in the order the script asked for them, of the regular files small enough.
   const rest = out.subarray(pos);
   const catted = [...new Set(reads.filter((x) => x.bytes).map((x) => x.path))].filter((p) => {
