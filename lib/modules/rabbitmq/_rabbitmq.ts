@@ -185,6 +185,9 @@ export function mustOk(r: CtlAnswer, what: string): string {
   return r.out;
 }
 
+/** erl_call on the local node as the rabbitmq user (its cookie), the expression on stdin; prints {ok, Term}. */
+export const ERL_CALL = 'runuser -u rabbitmq -- env HOME=/var/lib/rabbitmq erl_call -sname rabbit -e 2>/dev/null';
+
 /** A script that asks the running node with erl_call (in erlang-base, which RabbitMQ needs): expr must return a
  *  string that starts with mark, and the script prints it as one line. erl_call joins the node as a hidden C node:
  *  about 15 ms, where rabbitmqctl first boots an Erlang VM (about 1 s on the lab's hosts). It runs as the
@@ -193,8 +196,7 @@ export function mustOk(r: CtlAnswer, what: string): string {
  *  not answer, an expression that fails) runs fallback, a rabbitmqctl command that knows RABBITMQ_NODENAME.
  *  erl_call prints the string as {ok, "..."} with every character as it is: expr returns ASCII only. */
 export function erlCallOr(expr: string, mark: string, fallback: string): string {
-  const call = 'runuser -u rabbitmq -- env HOME=/var/lib/rabbitmq erl_call -sname rabbit -e 2>/dev/null';
-  const ask = sh`erl=$(printf '%s\n' ${expr} | ` + call + `); ok='{ok, "'; end='"}'; `;
+  const ask = sh`erl=$(printf '%s\n' ${expr} | ` + ERL_CALL + `); ok='{ok, "'; end='"}'; `;
   const answered = sh`("$ok"${mark}*) erl=\${erl#"$ok"}; printf '%s\n' "\${erl%"$end"}";;`;
   return ask + 'case "$erl" in ' + answered + ' (*) ' + fallback + '; esac';
 }

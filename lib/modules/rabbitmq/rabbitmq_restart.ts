@@ -5,7 +5,7 @@
 import { TaskError } from '../../util/errors.js';
 import { sh } from '../../connection/quote.js';
 import { TaskCtx, TaskType } from '../task.js';
-import { oneAtATime, PKG } from './_rabbitmq.js';
+import { ERL_CALL, oneAtATime, PKG } from './_rabbitmq.js';
 import { copyOverScript } from '../builtin/_write.js';
 
 interface RestartArgs {
@@ -46,8 +46,11 @@ const PEERS_DOWN =
  *  with pause_minority, a peer left alone while this node restarted (another node cut off) pauses, and resumes
  *  once this one is back. The next restart, or the next task on that peer, waits for that. Asked through
  *  erl_call (milliseconds); where erl_call cannot ask (another node name), it does not wait. */
-const WAIT_PEERS = sh`for i in $(seq 1 60); do
-  erl=$(printf '%s\n' ${PEERS_DOWN} | runuser -u rabbitmq -- env HOME=/var/lib/rabbitmq erl_call -sname rabbit -e 2>/dev/null)
+const WAIT_PEERS =
+  sh`for i in $(seq 1 60); do
+  erl=$(printf '%s\n' ${PEERS_DOWN} | ` +
+  ERL_CALL +
+  `)
   case "$erl" in ('{ok, []}') exit 0;; ('{ok, '*) sleep 1;; (*) exit 0;; esac
 done; exit 1`;
 
