@@ -690,7 +690,8 @@ async function once(t: Task, p: Prepared, hr: HostRun, env: ExecEnv, slot?: stri
     await recheck(p, changes);
   }
   if (type.verify) result = { ...result, ...(await type.verify(ctx, args, state)) };
-  const evalVars = resultVars(t, ctx.vars, result);
+  // Built only for a task that has the conditions to read it (a copy of every variable).
+  const evalVars = t.changedWhen || t.failedWhen ? resultVars(t, ctx.vars, result) : {};
   const changed = t.changedWhen ? t.changedWhen.every((c) => evalExpr(c, evalVars)) : changes.length > 0;
   if (t.failedWhen && t.failedWhen.some((c) => evalExpr(c, evalVars))) {
     const stderr = result.stderr ? String(result.stderr).trim().split('\n').slice(-2).join(' | ') : '';
