@@ -1,6 +1,6 @@
 // become through sudo: failures of sudo itself become task errors that say what to do.
 import { TaskError } from '../util/errors.js';
-import { Become, Host, RunResult } from './host.js';
+import { Become, Host, hostWith, RunResult } from './host.js';
 
 function checked(r: RunResult, become?: Become): RunResult {
   if (!become) return r;
@@ -13,12 +13,5 @@ function checked(r: RunResult, become?: Become): RunResult {
 
 /** A Host whose sudo failures are task errors, wherever a task reads or writes through it. */
 export function withBecomeErrors(host: Host): Host {
-  return {
-    name: host.name,
-    run: async (script, opts) => checked(await host.run(script, opts), opts?.become),
-    stat: (path, bytes, opts) => host.stat?.(path, bytes, opts) ?? Promise.resolve(undefined),
-    put: (path, bytes, opts) => host.put(path, bytes, opts),
-    get: (path, opts) => host.get(path, opts),
-    close: () => host.close(),
-  };
+  return hostWith(host, { run: async (script, opts) => checked(await host.run(script, opts), opts?.become) });
 }

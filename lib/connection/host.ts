@@ -62,3 +62,17 @@ export interface Host {
   get(path: string, opts?: { become?: Become; batch?: boolean }): Promise<Buffer | null>;
   close(): Promise<void>;
 }
+
+/** A Host that is `host` but for what `over` replaces: the wrappers (become errors, a task's environment, reads
+ *  sent together) change one or two of its methods and pass the rest through. */
+export function hostWith(host: Host, over: Partial<Pick<Host, 'run' | 'stat' | 'get'>>): Host {
+  return {
+    name: host.name,
+    run: (script, opts) => host.run(script, opts),
+    stat: (path, bytes, opts) => host.stat?.(path, bytes, opts) ?? Promise.resolve(undefined),
+    put: (path, bytes, opts) => host.put(path, bytes, opts),
+    get: (path, opts) => host.get(path, opts),
+    close: () => host.close(),
+    ...over,
+  };
+}

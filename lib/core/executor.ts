@@ -3,7 +3,7 @@
 // It returns typed outcomes; the scheduler decides what they mean for the play and reports them.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { Become, Host } from '../connection/host.js';
+import { Become, Host, hostWith } from '../connection/host.js';
 import { LocalHost } from '../connection/local.js';
 import { withBecomeErrors } from '../connection/become.js';
 import { q } from '../connection/quote.js';
@@ -575,14 +575,11 @@ export function readAhead(t: Task, hr: HostRun, env: ExecEnv): void {
 
 /** A Host whose commands may share a round trip with the other reads queued with them. */
 function batched(host: Host): Host {
-  return {
-    name: host.name,
+  return hostWith(host, {
     run: (script, opts) => host.run(script, { ...opts, batch: true }),
     stat: (path, bytes, opts) => host.stat?.(path, bytes, { ...opts, batch: true }) ?? Promise.resolve(undefined),
-    put: (path, bytes, opts) => host.put(path, bytes, opts),
     get: (path, opts) => host.get(path, { ...opts, batch: true }),
-    close: () => host.close(),
-  };
+  });
 }
 
 /** The host a task runs on: its own, or delegate_to's (localhost and local_action: the controller). */
@@ -621,15 +618,8 @@ function withEnvironment(host: Host, environment: Record<string, string>): Host 
   const names = Object.keys(environment);
   if (!names.length) return host;
   const exports = names.map((k) => `export ${k}=${q(environment[k])}\n`).join('');
-  return {
-    name: host.name,
-    run: (script, opts) => host.run(exports + script, opts),
-    // The environment changes what programs do, not what a path is.
-    stat: (path, bytes, opts) => host.stat?.(path, bytes, opts) ?? Promise.resolve(undefined),
-    put: (path, bytes, opts) => host.put(path, bytes, opts),
-    get: (path, opts) => host.get(path, opts),
-    close: () => host.close(),
-  };
+  // The environment changes what programs do, not what a path is: stat passes through.
+  return hostWith(host, { run: (script, opts) => host.run(exports + script, opts) });
 }
 
 function become(t: Task, play: Play, vars: Record<string, unknown>): Become | undefined {
