@@ -142,26 +142,24 @@ export class SshHost implements Host {
   }
 
   run(script: string, opts: RunOptions = {}): Promise<RunResult> {
-    return new Promise<RunResult>((resolve, reject) => {
-      this.jobs.push({ script, opts, resolve, reject });
-      // From idle, the next turn of the event loop: reads queued together in this one are sent together.
-      if (!this.busy) {
-        this.busy = true;
-        setImmediate(() => void this.next());
-      }
-    });
+    return new Promise<RunResult>((resolve, reject) => this.enqueue({ script, opts, resolve, reject }));
   }
 
   stat(path: string, bytes: boolean, opts: RunOptions = {}): Promise<PathInfo | undefined> {
-    const job = { script: '', opts, resolve: () => undefined, reject: () => undefined };
-    if (!path.startsWith('/') || !this.batchable(job)) return Promise.resolve(undefined);
-    return new Promise((done) => {
-      this.jobs.push({ ...job, stat: { path, bytes, done } });
-      if (!this.busy) {
-        this.busy = true;
-        setImmediate(() => void this.next());
-      }
-    });
+    if (!path.startsWith('/') || !this.batchable(opts)) return Promise.resolve(undefined);
+    const none = () => undefined;
+    return new Promise((done) =>
+      this.enqueue({ script: '', opts, resolve: none, reject: none, stat: { path, bytes, done } }),
+    );
+  }
+
+  private enqueue(job: Job): void {
+    this.jobs.push(job);
+    // From idle, the next turn of the event loop: reads queued together in this one are sent together.
+    if (!this.busy) {
+      this.busy = true;
+      setImmediate(() => void this.next());
+    }
   }
 
   /** Runs the next command, or the next run of batchable reads as one batch, then the rest in order. */
@@ -187,7 +185,12 @@ export class SshHost implements Host {
     if (!first) return [];
     const group = [first];
     let bytes = first.script.length;
-    while (this.batchable(first) && group.length < MAX_BATCH && this.jobs.length && this.batchable(this.jobs[0])) {
+    while (
+      this.batchable(first.opts) &&
+      group.length < MAX_BATCH &&
+      this.jobs.length &&
+      this.batchable(this.jobs[0].opts)
+    ) {
       bytes += this.jobs[0].script.length;
       if (bytes > MAX_BATCH_BYTES) break;
       group.push(this.jobs.shift()!);
@@ -195,9 +198,8 @@ export class SshHost implements Host {
     return group;
   }
 
-  private batchable(job: Job): boolean {
-    const become = job.opts.become;
-    return !!job.opts.batch && (!become || become.user === this.target.user);
+  private batchable(opts: RunOptions): boolean {
+    return !!opts.batch && (!opts.become || opts.become.user === this.target.user);
   }
 
   private async runBatchNow(group: Job[]): Promise<void> {
