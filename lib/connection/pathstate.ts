@@ -20,11 +20,14 @@ const OTHER_TYPES: Record<string, string> = {
   D: 'door',
 };
 
+/** The paths whose bytes are read, each once, in the order the script cats them and the parser splits them. */
+const bytesPaths = (reads: PathRead[]) => [...new Set(reads.filter((r) => r.bytes).map((r) => r.path))];
+
 /** The script that reads them all; its stdout is base64. */
 export function pathStateScript(reads: PathRead[]): string {
   // `/` first, always there: a find without -printf (BusyBox, BSD) prints nothing, which must not read as absent.
   const all = [...new Set(['/', ...reads.map((r) => r.path)])];
-  const withBytes = [...new Set(reads.filter((r) => r.bytes).map((r) => r.path))];
+  const withBytes = bytesPaths(reads);
   const cat = withBytes.length
     ? `find ${withBytes.map(q).join(' ')} -maxdepth 0 -type f -size -${INLINE_BYTES + 1}c -print0 2>/dev/null |
   xargs -0 -r cat --`
@@ -64,7 +67,7 @@ export function parsePathStates(r: RunResult, reads: PathRead[]): (PathInfo | un
   if (found.get('/')?.kind !== 'directory') return reads.map(() => undefined);
   // The bytes, in the order the script asked for them, of the regular files small enough.
   const rest = out.subarray(pos);
-  const catted = [...new Set(reads.filter((x) => x.bytes).map((x) => x.path))].filter((p) => {
+  const catted = bytesPaths(reads).filter((p) => {
     const f = found.get(p);
     return f?.kind === 'file' && f.size <= INLINE_BYTES;
   });
