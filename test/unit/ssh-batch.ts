@@ -8,11 +8,17 @@ import { SshHost } from '../../dist/lib/connection/ssh.js';
 import { parseStat, sha256, statScript } from '../../dist/lib/modules/facts.js';
 import { startSshd } from '../sshd.js';
 
-t.test('SSH: batchable reads go as one batch, each with its own result', async (t) => {
+/** An SshHost on a private sshd as root; both end with the test. */
+async function privateHost(t: Tap.Test): Promise<SshHost> {
   const sshd = await startSshd();
   t.teardown(() => sshd.stop());
   const host = new SshHost(sshd.target('root'));
   t.teardown(() => host.close());
+  return host;
+}
+
+t.test('SSH: batchable reads go as one batch, each with its own result', async (t) => {
+  const host = await privateHost(t);
   await host.run('true');
   const before = { ...host.stats };
   const big = 'x'.repeat(100_000);
@@ -44,10 +50,7 @@ t.test('SSH: batchable reads go as one batch, each with its own result', async (
 });
 
 t.test('SSH: a command that is not a batch read keeps its place in the queue', async (t) => {
-  const sshd = await startSshd();
-  t.teardown(() => sshd.stop());
-  const host = new SshHost(sshd.target('root'));
-  t.teardown(() => host.close());
+  const host = await privateHost(t);
   const dir = (await host.run('mktemp -d')).stdout.trim();
   const order = await Promise.all([
     host.run(`cat ${dir}/f 2>/dev/null || echo none`, { batch: true }),
@@ -65,10 +68,7 @@ t.test('SSH: a command that is not a batch read keeps its place in the queue', a
 });
 
 t.test('SSH: a batch past its timeout fails its commands; the shell runs on', async (t) => {
-  const sshd = await startSshd();
-  t.teardown(() => sshd.stop());
-  const host = new SshHost(sshd.target('root'));
-  t.teardown(() => host.close());
+  const host = await privateHost(t);
   const late = await Promise.allSettled([
     host.run('echo first', { batch: true, timeoutMs: 1000 }),
     host.run('sleep 5; echo late', { batch: true, timeoutMs: 1000 }),
@@ -105,10 +105,7 @@ t.test('SSH: commands sent while the shell is still starting (warm) wait for it'
 });
 
 t.test('SSH: the same read twice in one batch runs once', async (t) => {
-  const sshd = await startSshd();
-  t.teardown(() => sshd.stop());
-  const host = new SshHost(sshd.target('root'));
-  t.teardown(() => host.close());
+  const host = await privateHost(t);
   await host.run('true');
   // Nanoseconds differ between two runs: equal results mean one run.
   const [a, b, c] = await Promise.all([
@@ -121,10 +118,7 @@ t.test('SSH: the same read twice in one batch runs once', async (t) => {
 });
 
 t.test('SSH: paths read together (stat) say what the path script of each says', async (t) => {
-  const sshd = await startSshd();
-  t.teardown(() => sshd.stop());
-  const host = new SshHost(sshd.target('root'));
-  t.teardown(() => host.close());
+  const host = await privateHost(t);
   const d = (await host.run('mktemp -d')).stdout.trim();
   t.teardown(() => host.run(`rm -rf ${d}`));
   const made = await host.run(
